@@ -1,0 +1,114 @@
+"""Helpers every store implementation shares: request checks, clocks and page tokens."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from mllineage import validation
+from mllineage.errors import ClientError, ValidationException
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def operation(name: str) -> Callable[[F], F]:
+    """Mark a store method as the operation ``name``: argument mistakes found while it runs
+    (``ValueError``) become ``ValidationException``, and every ``ClientError`` it raises names
+    the operation, as botocore's do."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except ClientError as error:
+                if error.operation_name == name:
+                    raise
+                raise type(error)(error.message, name) from error.__cause__
+            except ValueError as error:
+                raise ValidationException(str(error), name) from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def check_members(
+    request: Mapping[str, Any],
+    allowed: Iterable[str],
+    required: Iterable[str] = (),
+) -> dict[str, Any]:
+    """Refuse unknown and missing request members; drop members that are ``None``."""
+    allowed = set(allowed)
+    unknown = sorted(set(request) - allowed)
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) {', '.join(unknown)}; valid parameters: "
+            f"{', '.join(sorted(allowed))}"
+        )
+    present = {k: v for k, v in request.items() if v is not None}
+    missing = [k for k in required if k not in present]
+    if missing:
+        raise ValueError(f"missing required parameter(s) {', '.join(missing)}")
+    return present
+
+
+_clock_lock = threading.Lock()
+_last_us = 0
+
+
+def now_us() -> int:
+    """Microseconds since the epoch, strictly increasing within this process."""
+    global _last_us
+    with _clock_lock:
+        _last_us = max(time.time_ns() // 1000, _last_us + 1)
+        return _last_us
+
+
+def us_to_datetime(us: int) -> datetime:
+    return datetime.fromtimestamp(us // 1_000_000, tz=timezone.utc).replace(
+        microsecond=us % 1_000_000
+    )
+
+
+def datetime_to_us(value: Any, arg: str) -> int:
+    dt = validation.to_datetime(value, arg)
+    delta = dt - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def fingerprint(value: Any) -> str:
+    return hashlib.sha256(dumps(value).encode()).hexdigest()[:16]
+
+
+def encode_token(position: Any, request_fingerprint: str) -> str:
+    payload = dumps({"p": position, "f": request_fingerprint}).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def decode_token(token: Any, request_fingerprint: str) -> Any:
+    """The position stored in a NextToken made by :func:`encode_token` for the same request."""
+    if not isinstance(token, str) or not token:
+        raise ValueError("NextToken must be a non-empty string from a previous response")
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        position, made_for = payload["p"], payload["f"]
+    except (ValueError, KeyError, TypeError):
+        raise ValueError("NextToken is not a token this store issued") from None
+    if made_for != request_fingerprint:
+        raise ValueError(
+            "NextToken was issued for a different request; repeat the same filters and sort"
+        )
+    return position

@@ -1,0 +1,265 @@
+"""Add, delete and list associations; the DAG and the per-entity limit are enforced here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select, text
+from sqlalchemy.engine import Connection
+
+from mllineage import limits, validation
+from mllineage.errors import ResourceLimitExceeded, ResourceNotFound, ValidationException
+from mllineage.store.common import (
+    check_members,
+    datetime_to_us,
+    decode_token,
+    encode_token,
+    fingerprint,
+    now_us,
+    us_to_datetime,
+)
+from mllineage.store.sql import dag
+from mllineage.store.sql.core import SqlCore
+from mllineage.store.sql.engine import DAG_LOCK_KEY
+from mllineage.store.sql.entities import keyset_after
+from mllineage.store.sql.schema import associations, entities
+
+# AddAssociation accepts experiment and trial-component ARNs too; mllineage stores neither, so
+# they parse (and are then not found) instead of being called malformed.
+_ASSOCIATION_KINDS = (*validation.ENTITY_KINDS, "experiment", "experiment-trial-component")
+_LIST_MEMBERS = (
+    "SourceArn",
+    "DestinationArn",
+    "SourceType",
+    "DestinationType",
+    "AssociationType",
+    "CreatedAfter",
+    "CreatedBefore",
+    "SortBy",
+    "SortOrder",
+    "NextToken",
+    "MaxResults",
+)
+_SORT_BY = ("SourceArn", "DestinationArn", "SourceType", "DestinationType", "CreationTime")
+
+
+class AssociationOps(SqlCore):
+    """Associations between entities."""
+
+    def _lock_dag(self, conn: Connection) -> None:
+        if not self.db.is_sqlite:  # SQLite's write transaction already excludes other writers
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": DAG_LOCK_KEY})
+
+    def _ends(self, conn: Connection, source_arn: str, destination_arn: str) -> tuple[Any, Any]:
+        rows = conn.execute(
+            select(
+                entities.c.id,
+                entities.c.arn,
+                entities.c.scope,
+                func.coalesce(entities.c.topo, entities.c.id).label("topo"),
+            ).where(entities.c.arn.in_([source_arn, destination_arn]))
+        ).all()
+        by_arn = {r.arn: r for r in rows if r.scope == self.scope}
+        for arn, arg in ((source_arn, "SourceArn"), (destination_arn, "DestinationArn")):
+            if arn not in by_arn:
+                raise ResourceNotFound(f"{arg}: no artifact, action or context with ARN {arn}")
+        return by_arn[source_arn], by_arn[destination_arn]
+
+    def _add_association(self, **request: Any) -> dict[str, Any]:
+        req = check_members(
+            request,
+            ("SourceArn", "DestinationArn", "AssociationType"),
+            ("SourceArn", "DestinationArn"),
+        )
+        source_arn = validation.parse_arn(req["SourceArn"], "SourceArn", _ASSOCIATION_KINDS).arn
+        dest_arn = validation.parse_arn(
+            req["DestinationArn"], "DestinationArn", _ASSOCIATION_KINDS
+        ).arn
+        assoc_type = validation.check_association_type(
+            req.get("AssociationType", "AssociatedWith"), "AssociationType"
+        )
+
+        def tx(conn: Connection) -> None:
+            self._lock_dag(conn)
+            src, dst = self._ends(conn, source_arn, dest_arn)
+            if src.id == dst.id:
+                raise ValidationException(
+                    f"an entity cannot be associated with itself ({source_arn}): lineage is a DAG"
+                )
+            exists = conn.execute(
+                select(associations.c.type).where(
+                    associations.c.src_id == src.id, associations.c.dst_id == dst.id
+                )
+            ).first()
+            if exists is not None:
+                raise ValidationException(
+                    f"the association {source_arn} -> {dest_arn} already exists ({exists.type})"
+                )
+            for end in (src, dst):
+                degree = self._degree(conn, end.id)
+                if degree >= limits.MAX_ASSOCIATIONS_PER_ENTITY:
+                    raise ResourceLimitExceeded(
+                        f"{end.arn} already has {degree} associations; at most "
+                        f"{limits.MAX_ASSOCIATIONS_PER_ENTITY} are allowed per entity"
+                    )
+            try:
+                dag.order_for_edge(conn, src.id, src.topo, dst.id, dst.topo)
+            except dag.CycleError:
+                raise ValidationException(
+                    f"the association {source_arn} -> {dest_arn} would create a cycle: "
+                    "the destination already leads to the source (lineage is a DAG)"
+                ) from None
+            at = now_us()
+            conn.execute(
+                insert(associations).values(
+                    src_id=src.id,
+                    dst_id=dst.id,
+                    type=assoc_type,
+                    scope=self.scope,
+                    created_at=at,
+                    created_by=self.actor_json,
+                )
+            )
+            self._record(
+                conn, at, source_arn, "AddAssociation", {"type": assoc_type}, peer_arn=dest_arn
+            )
+
+        self.db.run(tx, write=True)
+        return {"SourceArn": source_arn, "DestinationArn": dest_arn}
+
+    def _degree(self, conn: Connection, entity_id: int) -> int:
+        out = conn.execute(
+            select(func.count()).select_from(associations).where(associations.c.src_id == entity_id)
+        ).scalar_one()
+        inc = conn.execute(
+            select(func.count()).select_from(associations).where(associations.c.dst_id == entity_id)
+        ).scalar_one()
+        return int(out) + int(inc)
+
+    def _delete_association(self, **request: Any) -> dict[str, Any]:
+        req = check_members(
+            request, ("SourceArn", "DestinationArn"), ("SourceArn", "DestinationArn")
+        )
+        source_arn = validation.parse_arn(req["SourceArn"], "SourceArn", _ASSOCIATION_KINDS).arn
+        dest_arn = validation.parse_arn(
+            req["DestinationArn"], "DestinationArn", _ASSOCIATION_KINDS
+        ).arn
+
+        def tx(conn: Connection) -> None:
+            src, dst = self._ends(conn, source_arn, dest_arn)
+            gone = conn.execute(
+                delete(associations)
+                .where(associations.c.src_id == src.id, associations.c.dst_id == dst.id)
+                .returning(associations.c.type)
+            ).first()
+            if gone is None:
+                raise ResourceNotFound(f"no association {source_arn} -> {dest_arn}")
+            self._record(
+                conn,
+                now_us(),
+                source_arn,
+                "DeleteAssociation",
+                {"type": gone.type},
+                peer_arn=dest_arn,
+            )
+
+        self.db.run(tx, write=True)
+        return {"SourceArn": source_arn, "DestinationArn": dest_arn}
+
+    def _list_associations(self, **request: Any) -> dict[str, Any]:
+        req = check_members(request, _LIST_MEMBERS)
+        src = entities.alias("s")
+        dst = entities.alias("d")
+        a = associations
+        where: list[ColumnElement[bool]] = [a.c.scope == self.scope]
+        for key, alias in (("SourceArn", src), ("DestinationArn", dst)):
+            if key in req:
+                arn = validation.parse_arn(req[key], key, _ASSOCIATION_KINDS).arn
+                where.append(alias.c.arn == arn)
+        for key, alias in (("SourceType", src), ("DestinationType", dst)):
+            if key in req:
+                where.append(alias.c.type == validation.check_entity_type(req[key], key))
+        if "AssociationType" in req:
+            where.append(
+                a.c.type
+                == validation.check_association_type(req["AssociationType"], "AssociationType")
+            )
+        if "CreatedAfter" in req:
+            where.append(a.c.created_at >= datetime_to_us(req["CreatedAfter"], "CreatedAfter"))
+        if "CreatedBefore" in req:
+            where.append(a.c.created_at <= datetime_to_us(req["CreatedBefore"], "CreatedBefore"))
+        sort_by = validation.check_choice(req.get("SortBy", "CreationTime"), "SortBy", _SORT_BY)
+        order = validation.check_choice(
+            req.get("SortOrder", "Descending"), "SortOrder", validation.SORT_ORDERS
+        )
+        max_results = validation.check_int(
+            req.get("MaxResults", limits.LIST_DEFAULT_MAX_RESULTS_WIRE),
+            "MaxResults",
+            1,
+            limits.LIST_MAX_RESULTS,
+        )
+        sort_col = {
+            "SourceArn": src.c.arn,
+            "DestinationArn": dst.c.arn,
+            "SourceType": src.c.type,
+            "DestinationType": dst.c.type,
+            "CreationTime": a.c.created_at,
+        }[sort_by]
+        request_print = fingerprint(
+            {k: str(v) for k, v in req.items() if k not in ("NextToken", "MaxResults")}
+        )
+        if "NextToken" in req:
+            last_value, last_src, last_dst = decode_token(req["NextToken"], request_print)
+            where.append(
+                keyset_after(
+                    sort_col, order, last_value, (a.c.src_id, a.c.dst_id), (last_src, last_dst)
+                )
+            )
+        query = (
+            select(
+                a.c.src_id,
+                a.c.dst_id,
+                a.c.type,
+                a.c.created_at,
+                a.c.created_by,
+                src.c.arn.label("src_arn"),
+                src.c.type.label("src_type"),
+                src.c.name.label("src_name"),
+                dst.c.arn.label("dst_arn"),
+                dst.c.type.label("dst_type"),
+                dst.c.name.label("dst_name"),
+                sort_col.label("sort_value"),
+            )
+            .select_from(a.join(src, src.c.id == a.c.src_id).join(dst, dst.c.id == a.c.dst_id))
+            .where(and_(*where))
+            .order_by(
+                sort_col.desc() if order == "Descending" else sort_col.asc(),
+                a.c.src_id.asc(),
+                a.c.dst_id.asc(),
+            )
+            .limit(max_results + 1)
+        )
+        rows = self.db.run(lambda conn: conn.execute(query).all(), write=False)
+        out: dict[str, Any] = {"AssociationSummaries": []}
+        for row in rows[:max_results]:
+            summary = {
+                "SourceArn": row.src_arn,
+                "DestinationArn": row.dst_arn,
+                "SourceType": row.src_type,
+                "DestinationType": row.dst_type,
+                "AssociationType": row.type,
+            }
+            if row.src_name is not None:
+                summary["SourceName"] = row.src_name
+            if row.dst_name is not None:
+                summary["DestinationName"] = row.dst_name
+            summary["CreationTime"] = us_to_datetime(row.created_at)
+            summary["CreatedBy"] = json.loads(row.created_by)
+            out["AssociationSummaries"].append(summary)
+        if len(rows) > max_results:
+            last = rows[max_results - 1]
+            out["NextToken"] = encode_token(
+                [last.sort_value, last.src_id, last.dst_id], request_print
+            )
+        return out

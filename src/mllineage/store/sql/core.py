@@ -1,0 +1,100 @@
+"""State shared by the SQL store's parts: the database, the caller's scope and identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, insert, select
+from sqlalchemy.engine import Connection
+
+from mllineage import validation
+from mllineage.errors import ResourceNotFound
+from mllineage.store.common import dumps
+from mllineage.store.sql.engine import Database
+from mllineage.store.sql.schema import changes, entities
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What differs between artifacts, actions and contexts on the wire."""
+
+    kind: str
+    noun: str
+
+    @property
+    def arn_key(self) -> str:
+        return f"{self.noun}Arn"
+
+    @property
+    def name_key(self) -> str:
+        return f"{self.noun}Name"
+
+    @property
+    def type_key(self) -> str:
+        return f"{self.noun}Type"
+
+    @property
+    def summaries_key(self) -> str:
+        return f"{self.noun}Summaries"
+
+
+KINDS = {
+    "artifact": Kind("artifact", "Artifact"),
+    "action": Kind("action", "Action"),
+    "context": Kind("context", "Context"),
+}
+LINEAGE_TYPE = {"artifact": "Artifact", "action": "Action", "context": "Context"}
+
+
+class SqlCore:
+    """The parts of ``SqlStore`` that every group of operations uses."""
+
+    db: Database
+    region: str
+    account_id: str
+    scope: str
+    actor: dict[str, Any]
+    actor_json: str
+    query_timeout: float
+
+    def _record(
+        self,
+        conn: Connection,
+        at: int,
+        arn: str,
+        op: str,
+        detail: dict[str, Any],
+        peer_arn: str | None = None,
+    ) -> None:
+        """Append one change to the log, in the caller's transaction."""
+        conn.execute(
+            insert(changes).values(
+                at=at,
+                scope=self.scope,
+                arn=arn,
+                peer_arn=peer_arn,
+                op=op,
+                actor=self.actor_json,
+                detail=dumps(detail),
+            )
+        )
+
+    def _entity_by_arn(
+        self,
+        conn: Connection,
+        arn_value: Any,
+        arg: str,
+        kinds: tuple[str, ...],
+        *,
+        lock: bool = False,
+    ) -> Row[Any]:
+        """The live row of an entity of this scope, or ``ResourceNotFound``."""
+        parsed = validation.parse_arn(arn_value, arg, kinds)
+        query = select(entities).where(entities.c.arn == parsed.arn)
+        if lock and not self.db.is_sqlite:
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None or row.scope != self.scope:
+            raise ResourceNotFound(f"{arg}: no {' or '.join(kinds)} with ARN {parsed.arn}")
+        return row

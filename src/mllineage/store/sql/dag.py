@@ -1,0 +1,90 @@
+"""Keeping the association graph acyclic, at a cost that does not grow with the store.
+
+Every entity carries a position ``topo`` in a topological order (NULL means its id, which is
+where a new entity starts: after everything that exists). An edge ``u -> v`` with
+``topo(u) < topo(v)`` can never close a cycle, which is the common case in lineage (inputs are
+older than outputs), so it is accepted after two row reads. Otherwise the order is repaired
+with the Pearce-Kelly algorithm: search forward from ``v`` and backward from ``u`` only through
+entities whose positions lie between the two, refuse the edge if ``u`` is reached, else
+reassign those positions. The work is bounded by the region that is out of order, not by the
+size of the graph.
+
+Callers must hold the store's writer lock (SQLite's write transaction, PostgreSQL's advisory
+lock) so that no other writer changes the order meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.engine import Connection
+
+from mllineage.store.sql.graph_sql import hop_with_topo
+
+
+class CycleError(Exception):
+    """The new edge would close a cycle."""
+
+
+def order_for_edge(
+    conn: Connection, src_id: int, src_topo: int, dst_id: int, dst_topo: int
+) -> None:
+    """Make ``src`` come before ``dst`` in the order, or raise :class:`CycleError`."""
+    if src_id == dst_id:
+        raise CycleError
+    if src_topo < dst_topo:
+        return
+    lower, upper = dst_topo, src_topo
+    forward = _reach(
+        conn, {dst_id: dst_topo}, forward=True, keep=lambda topo: topo <= upper, target=src_id
+    )
+    backward = _reach(
+        conn, {src_id: src_topo}, forward=False, keep=lambda topo: topo >= lower, target=None
+    )
+    _reassign(conn, backward, forward)
+
+
+def _reach(
+    conn: Connection,
+    start: dict[int, int],
+    *,
+    forward: bool,
+    keep: object,
+    target: int | None,
+) -> dict[int, int]:
+    """Entities reachable from ``start`` through positions that ``keep`` accepts."""
+    assert callable(keep)
+    seen = dict(start)
+    frontier = list(start)
+    while frontier:
+        found: list[int] = []
+        for node, topo in hop_with_topo(conn, frontier, forward=forward):
+            if node == target:
+                raise CycleError
+            if node not in seen and keep(topo):
+                seen[node] = topo
+                found.append(node)
+        frontier = found
+    return seen
+
+
+def _reassign(conn: Connection, backward: dict[int, int], forward: dict[int, int]) -> None:
+    """Give the backward set the lowest of the pooled positions, the forward set the rest,
+    each keeping its internal order."""
+    ordered = sorted(backward, key=backward.__getitem__) + sorted(forward, key=forward.__getitem__)
+    pool = sorted([*backward.values(), *forward.values()])
+    current = {**backward, **forward}
+    pairs = zip(ordered, pool, strict=True)
+    moves = [(node, topo) for node, topo in pairs if current[node] != topo]
+    _write_positions(conn, moves)
+
+
+def _write_positions(conn: Connection, moves: Iterable[tuple[int, int]]) -> None:
+    rows = [{"topo": topo, "node": node} for node, topo in moves]
+    if rows:
+        conn.exec_driver_sql(
+            "UPDATE entities SET topo = %(topo)s WHERE id = %(node)s"
+            if conn.dialect.name != "sqlite"
+            else "UPDATE entities SET topo = :topo WHERE id = :node",
+            rows,
+        )

@@ -1,0 +1,214 @@
+"""Engines, transactions and schema checks for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import contextvars
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import StaticPool
+
+from mllineage.errors import ConflictException, InternalFailure
+
+T = TypeVar("T")
+
+HEAD_REVISION = "0001"
+SQLITE_BUSY_TIMEOUT_SECONDS = 60.0
+_RETRIES = 8
+
+# PostgreSQL advisory lock taken by every writer of associations: it serialises the DAG check
+# so that two racing writers can never close a cycle together.
+DAG_LOCK_KEY = 0x6D6C6C696E656167  # "mllineag"
+
+
+class SchemaOutOfDate(InternalFailure):
+    """The database was written by another version of mllineage."""
+
+
+def normalise_url(url: str) -> str:
+    """Map the URLs users type to SQLAlchemy URLs with mllineage's drivers."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    sa_url = make_url(normalise_url(url))
+    if sa_url.get_backend_name() == "sqlite":
+        return _sqlite_engine(sa_url.database)
+    if sa_url.get_backend_name() == "postgresql":
+        return create_engine(sa_url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    raise ValueError(
+        f"url {url!r} is not supported: use sqlite:///path.db, postgresql://... or http(s)://..."
+    )
+
+
+def _sqlite_engine(database: str | None) -> Engine:
+    in_memory = not database or database == ":memory:"
+    if in_memory:
+        # One shared connection, so every user of the engine sees the same database.
+        engine = create_engine(
+            "sqlite://",
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+        )
+    else:
+        assert database is not None
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            f"sqlite:///{Path(database).expanduser()}",
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+        )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (BEGIN IMMEDIATE for writers), so the driver must not.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a committed write survives a crash of the process (not of the OS).
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
+        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.close()
+
+    return engine
+
+
+def _is_transient(error: DBAPIError) -> bool:
+    """Errors that a retry of the whole transaction can cure."""
+    orig = error.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in ("40001", "40P01"):  # serialization failure, deadlock detected
+        return True
+    message = str(orig).lower()
+    return isinstance(error, OperationalError) and (
+        "database is locked" in message or "database table is locked" in message
+    )
+
+
+class Database:
+    """An engine plus the one transaction helper every store operation goes through."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+        self.is_sqlite = self.dialect == "sqlite"
+        self._memory_lock = threading.RLock() if self._in_memory() else None
+        self._batch: contextvars.ContextVar[Connection | None] = contextvars.ContextVar(
+            f"mllineage_batch_{id(self)}", default=None
+        )
+
+    def _in_memory(self) -> bool:
+        return self.is_sqlite and not self.engine.url.database
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _connection(self, write: bool) -> Iterator[Connection]:
+        if self._memory_lock is not None:
+            self._memory_lock.acquire()
+        try:
+            with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    # IMMEDIATE takes the write lock up front: writers queue on the busy
+                    # timeout instead of failing with "database is locked" on lock upgrade.
+                    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+        finally:
+            if self._memory_lock is not None:
+                self._memory_lock.release()
+
+    def run(self, fn: Callable[[Connection], T], *, write: bool) -> T:
+        """Run ``fn`` in one transaction: commit on success, roll back on any error.
+
+        Inside :meth:`batch` the batch's transaction is used. Transient conflicts (a deadlock,
+        a serialization failure, a lock that timed out) are retried with back-off; after the
+        last try they surface as ``ConflictException``.
+        """
+        batch_conn = self._batch.get()
+        if batch_conn is not None:
+            return fn(batch_conn)
+        for attempt in range(_RETRIES):
+            try:
+                with self._connection(write) as conn:
+                    return fn(conn)
+            except DBAPIError as error:
+                if not _is_transient(error):
+                    raise InternalFailure(f"database error: {error.orig}") from error
+                if attempt == _RETRIES - 1:
+                    raise ConflictException(
+                        f"the call conflicted with concurrent writers {_RETRIES} times; retry it"
+                    ) from error
+                time.sleep(min(0.5, 0.005 * 2**attempt) * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One write transaction around every store call made in the block."""
+        if self._batch.get() is not None:
+            yield  # nested: the outer batch commits
+            return
+        with self._connection(write=True) as conn:
+            token = self._batch.set(conn)
+            try:
+                yield
+            finally:
+                self._batch.reset(token)
+
+    # -- schema -----------------------------------------------------------------------------
+    def current_revision(self, conn: Connection) -> str | None:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+    def ensure_schema(self, *, upgrade: bool = False) -> None:
+        """Create the schema in an empty database; refuse one that is out of date.
+
+        Args:
+            upgrade: also migrate an existing database to the current schema.
+        Raises:
+            SchemaOutOfDate: the database needs ``mllineage db upgrade`` (or a newer mllineage).
+        """
+        with self.engine.connect() as conn:
+            revision = self.current_revision(conn)
+            conn.rollback()
+        if revision == HEAD_REVISION:
+            return
+        if revision is not None and not upgrade:
+            raise SchemaOutOfDate(
+                f"the database {self.engine.url.render_as_string(hide_password=True)} has "
+                f"schema revision {revision}, this mllineage needs {HEAD_REVISION}: run "
+                "`mllineage db upgrade` (back it up first), or install the mllineage that wrote it"
+            )
+        self.run(self._migrate, write=True)
+
+    def _migrate(self, conn: Connection) -> None:
+        if not self.is_sqlite:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": DAG_LOCK_KEY})
+        if self.current_revision(conn) == HEAD_REVISION:
+            return  # another process got here first
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", "mllineage.store.sql:migrations")
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")

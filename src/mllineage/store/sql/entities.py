@@ -1,0 +1,515 @@
+"""Create, describe, list, update and delete artifacts, actions and contexts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from mllineage import limits, validation
+from mllineage.errors import ResourceNotFound, ValidationException
+from mllineage.store.common import (
+    check_members,
+    datetime_to_us,
+    decode_token,
+    dumps,
+    encode_token,
+    fingerprint,
+    now_us,
+    us_to_datetime,
+)
+from mllineage.store.sql.core import KINDS, Kind, SqlCore
+from mllineage.store.sql.schema import associations, entities
+
+_CREATE_MEMBERS = {
+    "artifact": (
+        "ArtifactName",
+        "Source",
+        "ArtifactType",
+        "Properties",
+        "MetadataProperties",
+        "Tags",
+    ),
+    "action": (
+        "ActionName",
+        "Source",
+        "ActionType",
+        "Description",
+        "Status",
+        "Properties",
+        "MetadataProperties",
+        "Tags",
+    ),
+    "context": ("ContextName", "Source", "ContextType", "Description", "Properties", "Tags"),
+}
+_UPDATE_MEMBERS = {
+    "artifact": ("ArtifactArn", "ArtifactName", "Properties", "PropertiesToRemove"),
+    "action": ("ActionName", "Description", "Status", "Properties", "PropertiesToRemove"),
+    "context": ("ContextName", "Description", "Properties", "PropertiesToRemove"),
+}
+_LIST_MEMBERS = (
+    "SourceUri",
+    "CreatedAfter",
+    "CreatedBefore",
+    "SortBy",
+    "SortOrder",
+    "NextToken",
+    "MaxResults",
+)
+_SORT_BY = {
+    "artifact": ("CreationTime",),
+    "action": ("Name", "CreationTime"),
+    "context": ("Name", "CreationTime"),
+}
+
+
+def source_key(source: dict[str, Any]) -> str:
+    """An artifact's identity: its source URI and its source types, in any order."""
+    types = sorted((t["SourceIdType"], t["Value"]) for t in source.get("SourceTypes", []))
+    return hashlib.sha256(dumps([source["SourceUri"], types]).encode()).hexdigest()
+
+
+def source_uri_condition(column: Any, uri: str) -> ColumnElement[bool]:
+    """``uri`` itself or anything below it at a path boundary, as an index range."""
+    if uri.endswith("/"):
+        return and_(column >= uri, column < uri[:-1] + "0")
+    return or_(column == uri, and_(column >= uri + "/", column < uri + "0"))
+
+
+def describe_row(kind: Kind, row: Row[Any]) -> dict[str, Any]:
+    """A Describe response from an ``entities`` row."""
+    out: dict[str, Any] = {}
+    if row.name is not None:
+        out[kind.name_key] = row.name
+    out[kind.arn_key] = row.arn
+    if row.source is not None:
+        out["Source"] = json.loads(row.source)
+    out[kind.type_key] = row.type
+    if row.description is not None:
+        out["Description"] = row.description
+    if row.status is not None:
+        out["Status"] = row.status
+    out["Properties"] = json.loads(row.properties)
+    out["CreationTime"] = us_to_datetime(row.created_at)
+    out["CreatedBy"] = json.loads(row.created_by)
+    out["LastModifiedTime"] = us_to_datetime(row.modified_at)
+    out["LastModifiedBy"] = json.loads(row.modified_by)
+    if row.metadata is not None:
+        out["MetadataProperties"] = json.loads(row.metadata)
+    return out
+
+
+def summary_row(kind: Kind, row: Row[Any]) -> dict[str, Any]:
+    """A List summary from an ``entities`` row."""
+    out: dict[str, Any] = {kind.arn_key: row.arn}
+    if row.name is not None:
+        out[kind.name_key] = row.name
+    if row.source is not None:
+        out["Source"] = json.loads(row.source)
+    out[kind.type_key] = row.type
+    if kind.kind == "action" and row.status is not None:
+        out["Status"] = row.status
+    out["CreationTime"] = us_to_datetime(row.created_at)
+    out["LastModifiedTime"] = us_to_datetime(row.modified_at)
+    return out
+
+
+def state_of(row: Row[Any]) -> dict[str, Any]:
+    """Everything about an entity, for the change log's create and delete records."""
+    return {
+        "kind": row.kind,
+        "name": row.name,
+        "type": row.type,
+        "source": json.loads(row.source) if row.source else None,
+        "description": row.description,
+        "status": row.status,
+        "properties": json.loads(row.properties),
+        "metadata": json.loads(row.metadata) if row.metadata else None,
+        "tags": json.loads(row.tags),
+        "created_at": row.created_at,
+        "created_by": json.loads(row.created_by),
+    }
+
+
+class EntityOps(SqlCore):
+    """Artifacts, actions and contexts."""
+
+    # -- create -----------------------------------------------------------------------------
+    def _create(self, kind_name: str, request: dict[str, Any]) -> dict[str, Any]:
+        kind = KINDS[kind_name]
+        required = [kind.type_key] + ([kind.name_key] if kind_name != "artifact" else [])
+        req = check_members(request, _CREATE_MEMBERS[kind_name], required)
+        name = req.get(kind.name_key)
+        if name is not None:
+            validation.check_entity_name(name, kind.name_key, kind_name)
+        entity_type = validation.check_entity_type(req[kind.type_key], kind.type_key)
+        source: dict[str, Any] | None = None
+        if "Source" in req:
+            if kind_name == "artifact":
+                source = validation.check_artifact_source(req["Source"], "Source")
+            else:
+                source = validation.check_simple_source(req["Source"], "Source")
+        properties = validation.check_properties(req.get("Properties", {}), "Properties")
+        tags = validation.check_tags(req.get("Tags", []), "Tags")
+        metadata = (
+            validation.check_metadata_properties(req["MetadataProperties"], "MetadataProperties")
+            if "MetadataProperties" in req
+            else None
+        )
+        description = (
+            validation.check_description(req["Description"], "Description")
+            if "Description" in req
+            else None
+        )
+        status = validation.check_status(req["Status"], "Status") if "Status" in req else None
+
+        if kind_name == "artifact":
+            arn = f"{self.scope}artifact/{uuid.uuid4().hex}"
+            name_key = None
+            src_key = source_key(source) if source is not None else None
+        else:
+            assert name is not None
+            name_key = name.lower()
+            arn = f"{self.scope}{kind_name}/{name_key}"
+            src_key = None
+        at = now_us()
+        row = {
+            "scope": self.scope,
+            "kind": kind_name,
+            "arn": arn,
+            "name": name,
+            "name_key": name_key,
+            "type": entity_type,
+            "source_uri": source["SourceUri"] if source else None,
+            "source_key": src_key,
+            "source": dumps(source) if source is not None else None,
+            "description": description,
+            "status": status,
+            "properties": dumps(properties),
+            "metadata": dumps(metadata) if metadata is not None else None,
+            "tags": dumps(tags),
+            "created_at": at,
+            "created_by": self.actor_json,
+            "modified_at": at,
+            "modified_by": self.actor_json,
+        }
+
+        def tx(conn: Connection) -> None:
+            self._refuse_existing(conn, kind, name_key, src_key, source)
+            try:
+                conn.execute(insert(entities).values(**row))
+            except IntegrityError:  # a concurrent writer won the race for the same identity
+                raise self._exists_error(kind, name, source) from None
+            self._record(
+                conn,
+                at,
+                arn,
+                f"Create{kind.noun}",
+                {
+                    "name": name,
+                    "type": entity_type,
+                    "source": source,
+                    "description": description,
+                    "status": status,
+                    "properties": properties,
+                    "metadata": metadata,
+                    "tags": tags,
+                },
+            )
+
+        self.db.run(tx, write=True)
+        return {kind.arn_key: arn}
+
+    def _refuse_existing(
+        self,
+        conn: Connection,
+        kind: Kind,
+        name_key: str | None,
+        src_key: str | None,
+        source: dict[str, Any] | None,
+    ) -> None:
+        if name_key is not None:
+            found = conn.execute(
+                select(entities.c.arn, entities.c.name).where(
+                    entities.c.scope == self.scope,
+                    entities.c.kind == kind.kind,
+                    entities.c.name_key == name_key,
+                )
+            ).first()
+            if found is not None:
+                raise ValidationException(f"{kind.noun} {found.name!r} already exists: {found.arn}")
+        if src_key is not None:
+            found = conn.execute(
+                select(entities.c.arn).where(
+                    entities.c.scope == self.scope, entities.c.source_key == src_key
+                )
+            ).first()
+            if found is not None:
+                assert source is not None
+                raise ValidationException(
+                    f"Artifact with source {source['SourceUri']!r} (and the same source types) "
+                    f"already exists: {found.arn}"
+                )
+
+    def _exists_error(
+        self, kind: Kind, name: str | None, source: dict[str, Any] | None
+    ) -> ValidationException:
+        what = (
+            f"with source {source['SourceUri']!r}"
+            if kind.kind == "artifact" and source
+            else repr(name)
+        )
+        return ValidationException(f"{kind.noun} {what} already exists")
+
+    # -- describe ---------------------------------------------------------------------------
+    def _find(
+        self, conn: Connection, kind: Kind, value: Any, arg: str, *, lock: bool = False
+    ) -> Row[Any]:
+        """An entity by ARN, or (actions and contexts) by name."""
+        if kind.kind == "artifact" or (isinstance(value, str) and value.startswith("arn:")):
+            return self._entity_by_arn(conn, value, arg, (kind.kind,), lock=lock)
+        name = validation.check_entity_name(value, arg, kind.kind)
+        query = select(entities).where(
+            entities.c.scope == self.scope,
+            entities.c.kind == kind.kind,
+            entities.c.name_key == name.lower(),
+        )
+        if lock and not self.db.is_sqlite:
+            query = query.with_for_update()
+        row = conn.execute(query).first()
+        if row is None:
+            raise ResourceNotFound(f"{kind.noun} {name!r} does not exist")
+        return row
+
+    def _describe(self, kind_name: str, request: dict[str, Any]) -> dict[str, Any]:
+        kind = KINDS[kind_name]
+        key = kind.arn_key if kind_name == "artifact" else kind.name_key
+        req = check_members(request, (key,), (key,))
+        row = self.db.run(lambda conn: self._find(conn, kind, req[key], key), write=False)
+        return describe_row(kind, row)
+
+    # -- list -------------------------------------------------------------------------------
+    def _list_rows(
+        self,
+        kind_name: str,
+        request: dict[str, Any],
+        *,
+        default_max: int,
+    ) -> tuple[list[Row[Any]], str | None]:
+        kind = KINDS[kind_name]
+        req = check_members(request, (*_LIST_MEMBERS, kind.type_key))
+        where: list[ColumnElement[bool]] = [
+            entities.c.scope == self.scope,
+            entities.c.kind == kind_name,
+        ]
+        if "SourceUri" in req:
+            uri = validation.check_source_uri(req["SourceUri"], "SourceUri")
+            where.append(source_uri_condition(entities.c.source_uri, uri))
+        if kind.type_key in req:
+            where.append(
+                entities.c.type == validation.check_entity_type(req[kind.type_key], kind.type_key)
+            )
+        if "CreatedAfter" in req:
+            where.append(
+                entities.c.created_at >= datetime_to_us(req["CreatedAfter"], "CreatedAfter")
+            )
+        if "CreatedBefore" in req:
+            where.append(
+                entities.c.created_at <= datetime_to_us(req["CreatedBefore"], "CreatedBefore")
+            )
+        sort_by = validation.check_choice(
+            req.get("SortBy", "CreationTime"), "SortBy", _SORT_BY[kind_name]
+        )
+        order = validation.check_choice(
+            req.get("SortOrder", "Descending"), "SortOrder", validation.SORT_ORDERS
+        )
+        max_results = validation.check_int(
+            req.get("MaxResults", default_max), "MaxResults", 1, limits.LIST_MAX_RESULTS
+        )
+        sort_col = entities.c.created_at if sort_by == "CreationTime" else entities.c.name
+        request_print = fingerprint(
+            {
+                k: (str(v) if k.startswith("Created") else v)
+                for k, v in req.items()
+                if k not in ("NextToken", "MaxResults")
+            }
+            | {"kind": kind_name}
+        )
+        if "NextToken" in req:
+            last_value, last_id = decode_token(req["NextToken"], request_print)
+            where.append(keyset_after(sort_col, order, last_value, (entities.c.id,), (last_id,)))
+        query = (
+            select(entities)
+            .where(*where)
+            .order_by(
+                sort_col.desc() if order == "Descending" else sort_col.asc(), entities.c.id.asc()
+            )
+            .limit(max_results + 1)
+        )
+        rows = list(self.db.run(lambda conn: conn.execute(query).all(), write=False))
+        token = None
+        if len(rows) > max_results:
+            rows = rows[:max_results]
+            last = rows[-1]
+            last_value = last.created_at if sort_by == "CreationTime" else last.name
+            token = encode_token([last_value, last.id], request_print)
+        return rows, token
+
+    def _list(self, kind_name: str, request: dict[str, Any]) -> dict[str, Any]:
+        kind = KINDS[kind_name]
+        rows, token = self._list_rows(
+            kind_name, request, default_max=limits.LIST_DEFAULT_MAX_RESULTS_WIRE
+        )
+        out: dict[str, Any] = {kind.summaries_key: [summary_row(kind, r) for r in rows]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def _list_details(self, request: dict[str, Any]) -> dict[str, Any]:
+        req = dict(request)
+        kind_name = validation.check_choice(
+            req.pop("EntityKind", None), "EntityKind", validation.ENTITY_KINDS
+        )
+        rows, token = self._list_rows(
+            kind_name, req, default_max=limits.LIST_DEFAULT_MAX_RESULTS_PYTHON
+        )
+        out: dict[str, Any] = {"Entities": [describe_row(KINDS[kind_name], r) for r in rows]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    # -- update -----------------------------------------------------------------------------
+    def _update(self, kind_name: str, request: dict[str, Any]) -> dict[str, Any]:
+        kind = KINDS[kind_name]
+        key = kind.arn_key if kind_name == "artifact" else kind.name_key
+        req = check_members(request, _UPDATE_MEMBERS[kind_name], (key,))
+        changes: dict[str, Any] = {}
+        if kind_name == "artifact" and "ArtifactName" in req:
+            changes["name"] = validation.check_entity_name(
+                req["ArtifactName"], "ArtifactName", "artifact"
+            )
+        if "Description" in req:
+            changes["description"] = validation.check_description(req["Description"], "Description")
+        if "Status" in req:
+            changes["status"] = validation.check_status(req["Status"], "Status")
+        new_props = validation.check_properties(req.get("Properties", {}), "Properties")
+        removed = validation.check_property_keys(
+            req.get("PropertiesToRemove", []), "PropertiesToRemove"
+        )
+        both = sorted(set(new_props) & set(removed))
+        if both:
+            raise ValueError(f"PropertiesToRemove names keys that Properties sets: {both}")
+
+        def tx(conn: Connection) -> str:
+            row = self._find(conn, kind, req[key], key, lock=True)
+            old_props: dict[str, str] = json.loads(row.properties)
+            props = {**old_props, **new_props}
+            for k in removed:
+                props.pop(k, None)
+            if len(props) > limits.MAX_PROPERTIES:
+                raise ValidationException(
+                    f"Properties: the {kind.noun.lower()} would have {len(props)} properties; "
+                    f"at most {limits.MAX_PROPERTIES} are allowed"
+                )
+            detail: dict[str, Any] = {}
+            for field, value in changes.items():
+                if getattr(row, field) != value:
+                    detail[field] = [getattr(row, field), value]
+            prop_diff = {
+                k: [old_props.get(k), props.get(k)]
+                for k in set(old_props) | set(props)
+                if old_props.get(k) != props.get(k)
+            }
+            if prop_diff:
+                detail["properties"] = prop_diff
+            at = now_us()
+            values: dict[str, Any] = {
+                **changes,
+                "properties": dumps(props),
+                "modified_at": at,
+                "modified_by": self.actor_json,
+            }
+            conn.execute(update(entities).where(entities.c.id == row.id).values(**values))
+            self._record(conn, at, row.arn, f"Update{kind.noun}", detail)
+            return str(row.arn)
+
+        return {kind.arn_key: self.db.run(tx, write=True)}
+
+    # -- delete -----------------------------------------------------------------------------
+    def _delete(self, kind_name: str, request: dict[str, Any]) -> dict[str, Any]:
+        kind = KINDS[kind_name]
+        if kind_name == "artifact":
+            req = check_members(request, ("ArtifactArn", "Source"))
+            if ("ArtifactArn" in req) == ("Source" in req):
+                raise ValueError("give exactly one of ArtifactArn or Source")
+        else:
+            req = check_members(request, (kind.name_key,), (kind.name_key,))
+
+        def tx(conn: Connection) -> str:
+            if "Source" in req:
+                source = validation.check_artifact_source(req["Source"], "Source")
+                row = conn.execute(
+                    select(entities).where(
+                        entities.c.scope == self.scope, entities.c.source_key == source_key(source)
+                    )
+                ).first()
+                if row is None:
+                    raise ResourceNotFound(
+                        f"no artifact with source {source['SourceUri']!r} and these source types"
+                    )
+            else:
+                key = kind.arn_key if kind_name == "artifact" else kind.name_key
+                row = self._find(conn, kind, req[key], key, lock=True)
+            self._delete_row(conn, kind, row)
+            return str(row.arn)
+
+        return {kind.arn_key: self.db.run(tx, write=True)}
+
+    def _delete_row(self, conn: Connection, kind: Kind, row: Row[Any]) -> None:
+        """Delete an entity and its associations; leave a tombstone in the change log."""
+        at = now_us()
+        src = entities.alias("s")
+        dst = entities.alias("d")
+        edges = conn.execute(
+            select(src.c.arn.label("src"), dst.c.arn.label("dst"), associations.c.type)
+            .select_from(
+                associations.join(src, src.c.id == associations.c.src_id).join(
+                    dst, dst.c.id == associations.c.dst_id
+                )
+            )
+            .where(or_(associations.c.src_id == row.id, associations.c.dst_id == row.id))
+        ).all()
+        for edge in edges:
+            self._record(
+                conn,
+                at,
+                edge.src,
+                "DeleteAssociation",
+                {"type": edge.type, "cascade": True},
+                peer_arn=edge.dst,
+            )
+        conn.execute(
+            delete(associations).where(
+                or_(associations.c.src_id == row.id, associations.c.dst_id == row.id)
+            )
+        )
+        conn.execute(delete(entities).where(entities.c.id == row.id))
+        self._record(conn, at, row.arn, f"Delete{kind.noun}", state_of(row))
+
+
+def keyset_after(
+    sort_col: Any, order: str, last_value: Any, ties: tuple[Any, ...], tie_values: tuple[Any, ...]
+) -> ColumnElement[bool]:
+    """Rows after (``last_value``, ``tie_values``) in ORDER BY sort_col <order>, ties ASC.
+
+    Sort columns are never NULL. The redundant ``bound`` lets the database use an index range.
+    """
+    beyond = sort_col < last_value if order == "Descending" else sort_col > last_value
+    same = and_(sort_col == last_value, tuple_(*ties) > tuple_(*tie_values))
+    bound = sort_col <= last_value if order == "Descending" else sort_col >= last_value
+    return and_(bound, or_(beyond, same))

@@ -1,0 +1,92 @@
+"""The tables, in SQLAlchemy Core. One schema serves SQLite and PostgreSQL.
+
+Live rows only: ``entities`` and ``associations`` hold what exists now, so reads of the present
+never wade through history. Every change is also appended to ``changes`` in the same
+transaction (who, when, what), which is the record the governance features build on.
+
+Timestamps are integers of microseconds since the Unix epoch (UTC): exact, compact and ordered
+the same way on both databases.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# SQLite only makes INTEGER PRIMARY KEY an alias of the rowid (fast, no second index).
+Id = BigInteger().with_variant(Integer(), "sqlite")
+# Source URIs are matched by range (prefix at a path boundary): compare them bytewise.
+Uri = String(2048).with_variant(String(2048, collation="C"), "postgresql")
+
+entities = Table(
+    "entities",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("scope", String(128), nullable=False),  # "arn:aws:sagemaker:<region>:<account>:"
+    Column("kind", String(8), nullable=False),  # artifact | action | context
+    Column("arn", String(256), nullable=False, unique=True),
+    Column("name", String(120)),
+    Column("name_key", String(120)),  # lower-cased name of actions and contexts: unique
+    Column("type", String(256), nullable=False),
+    Column("source_uri", Uri),
+    Column("source_key", String(64)),  # digest of an artifact's source: unique
+    Column("source", Text),  # JSON, wire-shaped
+    Column("description", Text),
+    Column("status", String(16)),
+    Column("properties", Text, nullable=False),  # JSON object of strings
+    Column("metadata", Text),  # JSON MetadataProperties
+    Column("tags", Text, nullable=False),  # JSON list of {"Key", "Value"}
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", Text, nullable=False),  # JSON UserContext
+    Column("modified_at", BigInteger, nullable=False),
+    Column("modified_by", Text, nullable=False),
+    # Position in a topological order of the association DAG; NULL means "same as id".
+    Column("topo", BigInteger),
+    Index("ix_entities_list", "scope", "kind", "created_at", "id"),
+    Index("ix_entities_type", "scope", "kind", "type", "created_at"),
+    Index("ix_entities_source_uri", "scope", "kind", "source_uri"),
+    Index("ix_entities_name", "scope", "kind", "name"),
+    Index("ux_entities_name_key", "scope", "kind", "name_key", unique=True),
+    Index("ux_entities_source_key", "scope", "source_key", unique=True),
+)
+
+associations = Table(
+    "associations",
+    metadata,
+    Column("src_id", Id, ForeignKey("entities.id"), primary_key=True),
+    Column("dst_id", Id, ForeignKey("entities.id"), primary_key=True),
+    Column("type", String(16), nullable=False),
+    Column("scope", String(128), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Index("ix_associations_dst", "dst_id", "src_id", "type"),
+    Index("ix_associations_list", "scope", "created_at"),
+    sqlite_with_rowid=False,
+)
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", BigInteger, nullable=False),
+    Column("scope", String(128), nullable=False),
+    Column("arn", String(256), nullable=False),
+    Column("peer_arn", String(256)),  # the other end of an association change
+    Column("op", String(32), nullable=False),
+    Column("actor", Text, nullable=False),  # JSON UserContext
+    Column("detail", Text, nullable=False),  # JSON: the new state, or old/new of what changed
+    Index("ix_changes_arn", "arn", "at"),
+    Index("ix_changes_peer_arn", "peer_arn", "at"),
+    Index("ix_changes_at", "at"),
+)

@@ -1,0 +1,343 @@
+"""Lineage queries: a breadth-first walk, one statement per hop, then one fetch of the answer.
+
+Each hop sends every frontier id in one statement answered from a covering index, so the cost
+follows the size of the answer (vertices and edges reached), never the size of the store.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from mllineage import limits, validation
+from mllineage.errors import ResourceLimitExceeded, ResourceNotFound
+from mllineage.store.common import (
+    check_members,
+    datetime_to_us,
+    decode_token,
+    encode_token,
+    fingerprint,
+    us_to_datetime,
+)
+from mllineage.store.sql.core import LINEAGE_TYPE, SqlCore
+from mllineage.store.sql.graph_sql import chunks, fetch_vertices, hop_edges
+
+_QUERY_MEMBERS = ("StartArns", "Direction", "IncludeEdges", "Filters", "MaxDepth")
+_FILTER_MEMBERS = (
+    "Types",
+    "LineageTypes",
+    "CreatedBefore",
+    "CreatedAfter",
+    "ModifiedBefore",
+    "ModifiedAfter",
+    "Properties",
+)
+_EXTENSION_FILTER_MEMBERS = ("SourceUris",)
+
+
+@dataclass
+class VertexFilter:
+    """Which reached vertices a query returns; every given field must hold."""
+
+    types: set[str] | None = None
+    lineage_types: set[str] | None = None
+    created_after: int | None = None
+    created_before: int | None = None
+    modified_after: int | None = None
+    modified_before: int | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    source_uris: list[str] | None = None
+
+    def matches(self, row: Any, properties: Mapping[str, str]) -> bool:
+        _id, _arn, kind, _name, etype, source_uri, _status, _props, created, modified = row
+        if self.types is not None and etype not in self.types:
+            return False
+        if self.lineage_types is not None and LINEAGE_TYPE[kind] not in self.lineage_types:
+            return False
+        if self.created_after is not None and created < self.created_after:
+            return False
+        if self.created_before is not None and created > self.created_before:
+            return False
+        if self.modified_after is not None and modified < self.modified_after:
+            return False
+        if self.modified_before is not None and modified > self.modified_before:
+            return False
+        if any(properties.get(k) != v for k, v in self.properties.items()):
+            return False
+        if self.source_uris is not None:
+            return source_uri is not None and any(
+                _under(source_uri, uri) for uri in self.source_uris
+            )
+        return True
+
+
+def _under(value: str, uri: str) -> bool:
+    """``value`` is ``uri`` or lies below it at a path boundary (as the list filters match)."""
+    if uri.endswith("/"):
+        return value.startswith(uri)
+    return value == uri or value.startswith(uri + "/")
+
+
+@dataclass
+class QuerySpec:
+    start_arns: list[str]
+    direction: str
+    include_edges: bool
+    max_depth: int
+    filter: VertexFilter | None
+
+
+def parse_query(
+    request: Mapping[str, Any], *, extra: tuple[str, ...] = (), extensions: bool = False
+) -> tuple[QuerySpec, dict[str, Any]]:
+    req = check_members(request, (*_QUERY_MEMBERS, *extra), ("StartArns",))
+    starts = req["StartArns"]
+    if isinstance(starts, (str, bytes)) or not isinstance(starts, (list, tuple)):
+        raise ValueError("StartArns must be a list of ARNs")
+    if not 1 <= len(starts) <= limits.QUERY_MAX_START_ARNS:
+        raise ValueError(
+            f"StartArns must list 1 to {limits.QUERY_MAX_START_ARNS} ARNs, got {len(starts)}"
+        )
+    arns = list(dict.fromkeys(validation.parse_arn(a, "StartArns entry").arn for a in starts))
+    spec = QuerySpec(
+        start_arns=arns,
+        direction=validation.check_choice(
+            req.get("Direction", "Both"), "Direction", validation.DIRECTIONS
+        ),
+        include_edges=validation.check_bool(req.get("IncludeEdges", True), "IncludeEdges"),
+        max_depth=validation.check_int(
+            req.get("MaxDepth", limits.QUERY_DEFAULT_DEPTH),
+            "MaxDepth",
+            limits.QUERY_MIN_DEPTH,
+            limits.QUERY_MAX_DEPTH,
+        ),
+        filter=_parse_filter(req["Filters"], extensions) if "Filters" in req else None,
+    )
+    return spec, req
+
+
+def _parse_filter(value: Any, extensions: bool) -> VertexFilter | None:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"Filters must be a dict, got {type(value).__name__}")
+    allowed = _FILTER_MEMBERS + (_EXTENSION_FILTER_MEMBERS if extensions else ())
+    flt = check_members(value, allowed)
+    out = VertexFilter()
+    if "Types" in flt:
+        types = _string_list(flt["Types"], "Filters.Types", limits.QUERY_FILTER_MAX_TYPES)
+        out.types = {validation.check_entity_type(t, "Filters.Types entry") for t in types}
+    if "LineageTypes" in flt:
+        types = _string_list(flt["LineageTypes"], "Filters.LineageTypes", 4)
+        out.lineage_types = {
+            validation.check_choice(t, "Filters.LineageTypes entry", validation.LINEAGE_TYPES)
+            for t in types
+        }
+    for key, attr in (
+        ("CreatedAfter", "created_after"),
+        ("CreatedBefore", "created_before"),
+        ("ModifiedAfter", "modified_after"),
+        ("ModifiedBefore", "modified_before"),
+    ):
+        if key in flt:
+            setattr(out, attr, datetime_to_us(flt[key], f"Filters.{key}"))
+    if "Properties" in flt:
+        props = validation.check_properties(flt["Properties"], "Filters.Properties")
+        if len(props) > limits.QUERY_FILTER_MAX_PROPERTIES:
+            raise ValueError(
+                f"Filters.Properties has more than {limits.QUERY_FILTER_MAX_PROPERTIES} entries"
+            )
+        out.properties = props
+    if "SourceUris" in flt:
+        uris = _string_list(flt["SourceUris"], "Filters.SourceUris", limits.QUERY_FILTER_MAX_TYPES)
+        out.source_uris = [validation.check_source_uri(u, "Filters.SourceUris entry") for u in uris]
+    return out
+
+
+def _string_list(value: Any, arg: str, max_items: int) -> list[Any]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        raise ValueError(f"{arg} must be a list")
+    if len(value) > max_items:
+        raise ValueError(f"{arg} has {len(value)} entries; at most {max_items} are allowed")
+    return list(value)
+
+
+def vertex_properties(row: Any) -> dict[str, str]:
+    """A vertex's user properties plus its own fields (which win on a clash)."""
+    _id, _arn, kind, name, etype, source_uri, status, props, created, modified = row
+    out: dict[str, str] = json.loads(props)
+    if name is not None:
+        out[f"{kind}_name"] = name
+    out[f"{kind}_type"] = etype
+    if source_uri is not None:
+        out["source_uri"] = source_uri
+    if status is not None:
+        out["status"] = status
+    out["creation_time"] = us_to_datetime(created).isoformat()
+    out["last_modified_time"] = us_to_datetime(modified).isoformat()
+    return out
+
+
+@dataclass
+class Graph:
+    vertices: list[tuple[Any, ...]]  # fetch_vertices rows, in discovery order
+    properties: list[dict[str, str]]
+    edges: list[tuple[str, str, str]]  # (source ARN, destination ARN, type)
+
+
+class QueryOps(SqlCore):
+    """QueryLineage and its whole-answer extension."""
+
+    def _run_query(self, spec: QuerySpec, *, need_properties: bool) -> Graph:
+        deadline = time.monotonic() + self.query_timeout
+        return self.db.run(
+            lambda conn: self._walk(conn, spec, deadline, need_properties), write=False
+        )
+
+    def _check_time(self, deadline: float) -> None:
+        if time.monotonic() > deadline:
+            raise ResourceLimitExceeded(
+                f"the lineage query ran longer than {self.query_timeout:g} s; reduce MaxDepth, "
+                "add filters or start from fewer ARNs"
+            )
+
+    def _walk(
+        self, conn: Connection, spec: QuerySpec, deadline: float, need_properties: bool
+    ) -> Graph:
+        starts = self._start_ids(conn, spec.start_arns)
+        visited: dict[int, int] = {i: 0 for i in starts}
+        edges: dict[tuple[int, int], str] = {}
+        frontier = list(starts)
+        forward = spec.direction in ("Descendants", "Both")
+        backward = spec.direction in ("Ascendants", "Both")
+        unfiltered = spec.filter is None
+        for depth in range(1, spec.max_depth + 1):
+            if not frontier:
+                break
+            found: list[int] = []
+            for is_forward, enabled in ((True, forward), (False, backward)):
+                if not enabled:
+                    continue
+                for src, dst, etype in hop_edges(conn, frontier, forward=is_forward):
+                    edges[(src, dst)] = etype
+                    other = dst if is_forward else src
+                    if other not in visited:
+                        visited[other] = depth
+                        found.append(other)
+                self._check_time(deadline)
+            if unfiltered:
+                self._check_size(len(visited), len(edges) if spec.include_edges else 0)
+            frontier = found
+
+        rows: dict[int, tuple[Any, ...]] = {}
+        order = list(visited)
+        for part in chunks(order):
+            for fetched in fetch_vertices(conn, part):
+                rows[fetched[0]] = tuple(fetched)
+            self._check_time(deadline)
+        vertices: list[tuple[Any, ...]] = []
+        properties: list[dict[str, str]] = []
+        for vid in order:
+            row = rows.get(vid)
+            if row is None:
+                continue
+            props = vertex_properties(row) if need_properties or spec.filter else {}
+            if spec.filter is not None and not spec.filter.matches(row, props):
+                continue
+            vertices.append(row)
+            properties.append(props)
+        kept = {row[0]: row[1] for row in vertices}
+        edge_list = (
+            [(kept[s], kept[d], t) for (s, d), t in edges.items() if s in kept and d in kept]
+            if spec.include_edges
+            else []
+        )
+        self._check_size(len(vertices), len(edge_list))
+        return Graph(vertices, properties, edge_list)
+
+    def _check_size(self, vertex_count: int, edge_count: int) -> None:
+        if vertex_count > limits.QUERY_MAX_VERTICES:
+            raise ResourceLimitExceeded(
+                f"the lineage query reaches more than {limits.QUERY_MAX_VERTICES:,} vertices; "
+                "reduce MaxDepth, add filters or query a smaller subgraph"
+            )
+        if edge_count > limits.QUERY_MAX_EDGES:
+            raise ResourceLimitExceeded(
+                f"the lineage query reaches more than {limits.QUERY_MAX_EDGES:,} edges; "
+                "reduce MaxDepth, set IncludeEdges=False or query a smaller subgraph"
+            )
+
+    def _start_ids(self, conn: Connection, arns: list[str]) -> list[int]:
+        params = {f"a{i}": a for i, a in enumerate(arns)}
+        names = ", ".join(f":a{i}" for i in range(len(arns)))
+        found = {
+            row.arn: row.id
+            for row in conn.execute(
+                text(f"SELECT id, arn, scope FROM entities WHERE arn IN ({names})"), params
+            )
+            if row.scope == self.scope
+        }
+        missing = [a for a in arns if a not in found]
+        if missing:
+            raise ResourceNotFound(
+                f"StartArns: no artifact, action or context with ARN {', '.join(missing)}"
+            )
+        return [found[a] for a in arns]
+
+    # -- the two operations ------------------------------------------------------------------
+    def _lineage_graph(self, **request: Any) -> dict[str, Any]:
+        spec, _ = parse_query(request, extensions=True)
+        graph = self._run_query(spec, need_properties=True)
+        return {
+            "Vertices": [
+                {
+                    "Arn": row[1],
+                    "Type": row[4],
+                    "LineageType": LINEAGE_TYPE[row[2]],
+                    "Properties": props,
+                    "CreationTime": us_to_datetime(row[8]),
+                    "LastModifiedTime": us_to_datetime(row[9]),
+                }
+                for row, props in zip(graph.vertices, graph.properties, strict=True)
+            ],
+            "Edges": [
+                {"SourceArn": s, "DestinationArn": d, "AssociationType": t}
+                for s, d, t in graph.edges
+            ],
+        }
+
+    def _query_lineage(self, **request: Any) -> dict[str, Any]:
+        spec, req = parse_query(request, extra=("MaxResults", "NextToken"))
+        page_size = None
+        if "MaxResults" in req:
+            page_size = validation.check_int(
+                req["MaxResults"], "MaxResults", 1, limits.QUERY_MAX_RESULTS_PER_PAGE
+            )
+        request_print = fingerprint(
+            {k: str(v) for k, v in req.items() if k not in ("NextToken", "MaxResults")}
+        )
+        v_start, e_start = 0, 0
+        if "NextToken" in req:
+            v_start, e_start = decode_token(req["NextToken"], request_print)
+        graph = self._run_query(spec, need_properties=False)
+        vertices = [
+            {"Arn": row[1], "Type": row[4], "LineageType": LINEAGE_TYPE[row[2]]}
+            for row in graph.vertices
+        ]
+        edges = [
+            {"SourceArn": s, "DestinationArn": d, "AssociationType": t} for s, d, t in graph.edges
+        ]
+        if page_size is None and "NextToken" not in req:
+            return {"Vertices": vertices, "Edges": edges}
+        size = page_size or limits.QUERY_MAX_RESULTS_PER_PAGE
+        out: dict[str, Any] = {
+            "Vertices": vertices[v_start : v_start + size],
+            "Edges": edges[e_start : e_start + size],
+        }
+        if v_start + size < len(vertices) or e_start + size < len(edges):
+            out["NextToken"] = encode_token([v_start + size, e_start + size], request_print)
+        return out
