@@ -305,7 +305,8 @@ def test_lineage_query_and_visualizer_usage(
     assert len(full_lineage["Vertices"]) == 3
     for name in ("training-dataset-v1", "train-xgboost-v1", "trained-model-v1"):
         assert name in out
-    assert "| Type " in out and "| Name " in out and "| ARN " in out
+    for header in ("| Type ", "| Name ", "| ARN "):
+        assert header in out
     assert list(frame["Name"]) == ["trained-model-v1", "train-xgboost-v1", "training-dataset-v1"]
 
 
