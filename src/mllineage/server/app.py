@@ -1,0 +1,333 @@
+"""The ASGI application: SageMaker's JSON 1.1 protocol in front of any lineage store.
+
+``POST /`` carries the API: ``X-Amz-Target: SageMaker.<Operation>`` (or ``Mllineage.<Operation>``
+for mllineage's extensions, see :mod:`mllineage.store.operations`) and a JSON body of the
+operation's request members. ``GET /`` says what the server is, ``GET /health`` checks the store.
+
+Every refusal is a JSON error ``{"__type": code, "message": text}`` with a 4xx status; only a
+bug is a 500, and then the traceback goes to the server's log, never to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, Protocol
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+import mllineage
+from mllineage.errors import ClientError, InternalFailure, ValidationException
+from mllineage.server.auth import Caller, SignedRequest, SigV4Verifier
+from mllineage.store.base import Store
+from mllineage.store.operations import BY_TARGET, OPERATIONS, Operation
+from mllineage.store.wire import (
+    ACCEPTED_CONTENT_TYPES,
+    CONTENT_TYPE,
+    RequestEntityTooLargeException,
+    SerializationException,
+    UnknownOperationException,
+    UnsupportedMediaTypeException,
+    decode_json,
+    encode_body,
+    epoch_to_datetime,
+    error_body,
+    map_request_timestamps,
+    plain_numbers,
+)
+
+logger = logging.getLogger("mllineage.server")
+
+#: The largest request body accepted. The largest valid request (30 properties of 256
+#: characters, 50 tags, a 2 KiB URI, a 3 KiB description) is far below it.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+class BindableStore(Protocol):
+    """A store that can serve several accounts from one database (``SqlStore`` can)."""
+
+    def bind(
+        self,
+        *,
+        region: str | None = None,
+        account_id: str | None = None,
+        user: dict[str, Any] | None = None,
+    ) -> Store: ...
+
+
+class _Api:
+    """The ``POST /`` handler and what it needs: the store, the verifier, the limits."""
+
+    def __init__(self, store: Store, auth: SigV4Verifier | None, max_body_bytes: int) -> None:
+        self.store = store
+        self.auth = auth
+        self.max_body_bytes = max_body_bytes
+        self._bound: dict[str, Store] = {}
+
+    def store_for(self, caller: Caller | None) -> Store:
+        """The store as the caller sees it: their account, their name on what they write."""
+        if caller is None:
+            return self.store
+        key = caller.credential.access_key_id
+        bound = self._bound.get(key)
+        if bound is None:
+            bind: Callable[..., Store] = getattr(self.store, "bind")  # noqa: B009
+            bound = bind(
+                account_id=caller.credential.account_id,
+                user=caller.credential.user_context(),
+            )
+            self._bound[key] = bound
+        return bound
+
+    async def read_body(self, request: Request) -> bytes:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            raise RequestEntityTooLargeException(self._too_large())
+        chunks: list[bytes] = []
+        size = 0
+        # Count while reading, for chunked bodies and for clients that misstate their length.
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise RequestEntityTooLargeException(self._too_large())
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self) -> str:
+        return f"the request body is larger than the server's limit of {self.max_body_bytes} bytes"
+
+    async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        target = request.headers.get("x-amz-target", "")
+        account = "-"
+        outcome = "ok"
+        try:
+            body = await self.read_body(request)
+            caller = self.authenticate(request, body)
+            if caller is not None:
+                account = caller.credential.account_id
+            operation = resolve_target(target)
+            check_content_type(request.headers.get("content-type"))
+            params = decode_request(body)
+            store = self.store_for(caller)
+            result = await run_in_threadpool(call_store, store, operation, params)
+            response = Response(encode_body(result), 200, media_type=CONTENT_TYPE)
+        except ClientError as error:
+            outcome = error.code
+            response = error_response(error)
+        except ClientDisconnect:
+            outcome = "disconnected"
+            response = Response(status_code=400)  # nobody is left to read it
+        except Exception:
+            outcome = "InternalFailure"
+            logger.exception("request %s (%s) failed", request_id, target or "no target")
+            response = error_response(
+                InternalFailure(f"the server failed to process the request (id {request_id})")
+            )
+        response.headers["x-amzn-RequestId"] = request_id
+        logger.info(
+            "%s %s account=%s status=%d %s %.1fms",
+            request_id,
+            target[:80] or "-",
+            account,
+            response.status_code,
+            outcome,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    def authenticate(self, request: Request, body: bytes) -> Caller | None:
+        if self.auth is None:
+            return None
+        return self.auth.verify(
+            SignedRequest(
+                method=request.method,
+                raw_path=request.scope.get("raw_path", b"/").decode("latin-1"),
+                query_string=request.scope.get("query_string", b"").decode("latin-1"),
+                headers=[
+                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
+                ],
+                body=body,
+            )
+        )
+
+
+def resolve_target(target: str) -> Operation:
+    """The operation an ``X-Amz-Target`` header names."""
+    if not target:
+        raise UnknownOperationException(
+            "the X-Amz-Target header is missing; send 'SageMaker.<Operation>'"
+        )
+    operation = BY_TARGET.get(target)
+    if operation is None:
+        raise UnknownOperationException(
+            f"unknown operation {target[:120]!r}; this server carries out "
+            + ", ".join(f"{op.target_prefix}.{op.name}" for op in OPERATIONS)
+        )
+    return operation
+
+
+def check_content_type(value: str | None) -> None:
+    media_type = (value or "").split(";", 1)[0].strip().lower()
+    if media_type not in ACCEPTED_CONTENT_TYPES:
+        raise UnsupportedMediaTypeException(
+            f"Content-Type must be {CONTENT_TYPE}, got {(value or 'none')[:100]!r}"
+        )
+
+
+def _wire_timestamp(value: Any, arg: str) -> Any:
+    # Numbers are epoch seconds (what every AWS SDK sends); anything else is left for the store
+    # to accept (an ISO 8601 string) or refuse with its own message.
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        try:
+            return epoch_to_datetime(value, arg)
+        except ValueError as error:
+            raise ValidationException(str(error)) from None
+    return value
+
+
+def decode_request(body: bytes) -> dict[str, Any]:
+    """The store call's keyword arguments from a request body (an empty body means ``{}``)."""
+    if not body.strip():
+        return {}
+    try:
+        params = decode_json(body)
+    except ValueError as error:
+        raise SerializationException(f"the request body is not valid JSON: {error}") from None
+    if not isinstance(params, dict):
+        raise SerializationException(
+            f"the request body must be a JSON object, got a JSON {_json_kind(params)}"
+        )
+    result: dict[str, Any] = plain_numbers(map_request_timestamps(params, _wire_timestamp))
+    return result
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if value is None or isinstance(value, bool):
+        return "literal"
+    return "number"
+
+
+def call_store(store: Store, operation: Operation, params: dict[str, Any]) -> Any:
+    """Run one operation (in a worker thread: stores are synchronous)."""
+    try:
+        return getattr(store, operation.method)(**params)
+    except ClientError as error:
+        if error.operation_name != operation.name:
+            raise type(error)(error.message, operation.name) from error
+        raise
+
+
+def error_response(error: ClientError) -> Response:
+    return Response(
+        encode_body(error_body(error)),
+        error.http_status,
+        media_type=CONTENT_TYPE,
+        headers={"x-amzn-ErrorType": error.code},
+    )
+
+
+# -- GET routes --------------------------------------------------------------------------------
+_INFO_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>mllineage {version}</title></head>
+<body style="font-family: sans-serif; max-width: 42em; margin: 3em auto">
+<h1>mllineage {version}</h1>
+<p>An ML lineage tracking server that speaks the SageMaker ML Lineage Tracking API.</p>
+<p>Point <code>boto3.client("sagemaker", endpoint_url="&lt;this URL&gt;")</code> or
+<code>MLLINEAGE_URL=&lt;this URL&gt;</code> at it. Authentication: {auth}.</p>
+<p><a href="/health">/health</a></p>
+</body></html>
+"""
+
+
+def _info(api: _Api) -> dict[str, Any]:
+    return {
+        "name": "mllineage",
+        "version": mllineage.__version__,
+        "description": "ML lineage tracking server speaking the SageMaker ML Lineage API "
+        "(JSON 1.1 protocol, POST / with X-Amz-Target)",
+        "authentication": "sigv4" if api.auth is not None else "none",
+        "operations": [f"{op.target_prefix}.{op.name}" for op in OPERATIONS],
+    }
+
+
+def create_app(
+    store: Store,
+    *,
+    auth: SigV4Verifier | None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> Starlette:
+    """The mllineage server as an ASGI application.
+
+    Args:
+        store: where the lineage lives. With ``auth``, it must have ``bind()`` (``SqlStore``
+            does), so that each access key is served in its own account.
+        auth: the SigV4 verifier; ``None`` turns authentication off and serves every request
+            as the store's own account and user (for local use only).
+        max_body_bytes: larger request bodies are refused with HTTP 413.
+
+    Example:
+        >>> from mllineage.store.sql.store import SqlStore
+        >>> app = create_app(SqlStore("sqlite://"), auth=None)
+        >>> # uvicorn.run(app, host="127.0.0.1", port=8080)
+    """
+    if auth is not None and not callable(getattr(store, "bind", None)):
+        raise TypeError(
+            f"{type(store).__name__} cannot serve several accounts (it has no bind()); "
+            "use an SQL store behind an authenticating server"
+        )
+    api = _Api(store, auth, max_body_bytes)
+
+    async def index(request: Request) -> Response:
+        info = _info(api)
+        if "text/html" in request.headers.get("accept", ""):
+            return HTMLResponse(
+                _INFO_PAGE.format(version=info["version"], auth=info["authentication"])
+            )
+        return JSONResponse(info)
+
+    async def health(request: Request) -> Response:
+        try:
+            await run_in_threadpool(store.list_artifacts, MaxResults=1)
+        except Exception:
+            logger.exception("health check: the store did not answer")
+            return JSONResponse({"status": "unavailable", "version": mllineage.__version__}, 503)
+        return JSONResponse({"status": "ok", "version": mllineage.__version__})
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        code = {404: "NotFoundException", 405: "MethodNotAllowedException"}.get(
+            exc.status_code, "BadRequestException"
+        )
+        message = (
+            exc.detail
+            if exc.status_code != 405
+            else (f"{request.method} is not allowed on {request.url.path}; the API is POST /")
+        )
+        return JSONResponse(
+            {"__type": code, "message": message},
+            exc.status_code,
+            headers={**(exc.headers or {}), "x-amzn-ErrorType": code},
+        )
+
+    return Starlette(
+        routes=[
+            Route("/", api.handle, methods=["POST"]),
+            Route("/", index, methods=["GET", "HEAD"]),
+            Route("/health", health, methods=["GET", "HEAD"]),
+        ],
+        exception_handlers={HTTPException: http_error},
+    )
