@@ -1,0 +1,84 @@
+"""Helpers for the server tests: the test server's accounts, boto3 clients, raw requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import httpx
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+
+from mllineage.server.testing import ServerProcess
+from mllineage.store.wire import CONTENT_TYPE, encode_body
+
+REGION = "us-east-1"
+POOL_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class Account:
+    """An access key of the test server, and the account it maps to."""
+
+    access_key: str
+    secret_key: str
+    account_id: str
+
+
+def pool_account(index: int) -> Account:
+    return Account(f"AKIDTEST{index:06d}", f"secret/{index:06d}+key", f"{100_000_000_000 + index}")
+
+
+def client_for(server: ServerProcess, account: Account, **kwargs: Any) -> Any:
+    """A real boto3 SageMaker client pointed at the server."""
+    return boto3.client(
+        "sagemaker",
+        endpoint_url=server.url,
+        region_name=kwargs.pop("region_name", REGION),
+        aws_access_key_id=account.access_key,
+        aws_secret_access_key=account.secret_key,
+        config=Config(retries={"max_attempts": 1}),
+        **kwargs,
+    )
+
+
+def signed_request(
+    url: str,
+    target: str | None,
+    body: bytes,
+    account: Account,
+    *,
+    region: str = REGION,
+    service: str = "sagemaker",
+    content_type: str = CONTENT_TYPE,
+) -> AWSRequest:
+    """A POST signed as botocore signs it (the caller may tamper with it afterwards)."""
+    request = AWSRequest(
+        method="POST",
+        url=url + "/",
+        data=body,
+        headers={"Content-Type": content_type, **({"X-Amz-Target": target} if target else {})},
+    )
+    SigV4Auth(Credentials(account.access_key, account.secret_key), service, region).add_auth(
+        request
+    )
+    return request
+
+
+def send(request: AWSRequest, body: bytes | None = None) -> httpx.Response:
+    """Send a prepared request as it is (optionally with another body)."""
+    return httpx.post(
+        request.url,
+        content=request.body if body is None else body,
+        headers=dict(request.headers.items()),
+        timeout=30,
+    )
+
+
+def call(server: ServerProcess, account: Account, target: str, payload: Any) -> httpx.Response:
+    """Sign and send one raw JSON request."""
+    body = payload if isinstance(payload, bytes) else encode_body(payload)
+    return send(signed_request(server.url, target, body, account))
