@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import boto3
@@ -82,3 +83,30 @@ def call(server: ServerProcess, account: Account, target: str, payload: Any) -> 
     """Sign and send one raw JSON request."""
     body = payload if isinstance(payload, bytes) else encode_body(payload)
     return send(signed_request(server.url, target, body, account))
+
+
+def sign_at(
+    request: AWSRequest,
+    account: Account,
+    moment: datetime,
+    *,
+    region: str = REGION,
+    service: str = "sagemaker",
+) -> AWSRequest:
+    """Sign ``request`` as if the clock read ``moment``: botocore's SigV4 steps, with our own
+    ``X-Amz-Date`` instead of botocore's clock."""
+    signer = SigV4Auth(Credentials(account.access_key, account.secret_key), service, region)
+    stamp = moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    for header in ("Authorization", "X-Amz-Date"):
+        if header in request.headers:
+            del request.headers[header]
+    request.headers["X-Amz-Date"] = stamp
+    request.context["timestamp"] = stamp
+    canonical = signer.canonical_request(request)
+    signature = signer.signature(signer.string_to_sign(request, canonical), request)
+    signed_headers = signer.signed_headers(signer.headers_to_sign(request))
+    request.headers["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={signer.scope(request)}, "
+        f"SignedHeaders={signed_headers}, Signature={signature}"
+    )
+    return request
