@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import builtins
 import functools
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, Generic, TypeVar, overload
 
 from mllineage import limits, validation
+from mllineage.display import EntityList, association_html
 from mllineage.errors import ClientError
 from mllineage.session import Session, resolve_session
 
@@ -75,6 +75,10 @@ class Association:
             f"destination_arn={self.destination_arn!r}, "
             f"association_type={self.association_type!r})"
         )
+
+    def _repr_html_(self) -> str:
+        """Jupyter: source -> type -> destination, with names and ARNs."""
+        return association_html(self)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Association) and (
@@ -224,7 +228,7 @@ class Association:
         sagemaker_session: Session | None = None,
         source_type: str | None = None,
         destination_type: str | None = None,
-    ) -> builtins.list[Association]:
+    ) -> EntityList[Association]:
         """Up to ``max_results`` (1-100) associations matching every filter given; each has
         ``source_type``/``destination_type`` and ``source_name``/``destination_name`` too.
         Use :meth:`list_all` to go through every match."""
@@ -242,7 +246,9 @@ class Association:
         )
         session = resolve_session(sagemaker_session)
         page = session.store.list_associations(**request)
-        return [cls._from_summary(s, sagemaker_session) for s in page["AssociationSummaries"]]
+        return EntityList(
+            cls._from_summary(s, sagemaker_session) for s in page["AssociationSummaries"]
+        )
 
     @classmethod
     def list_all(

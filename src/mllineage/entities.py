@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from mllineage import _convert, limits, validation
+from mllineage.display import EntityList, entity_html
 from mllineage.errors import ClientError, ResourceNotFound
 from mllineage.session import Session, resolve_session
 
@@ -116,6 +117,10 @@ class _LineageEntity:
             f"{self._noun}({self._kind}_name={name!r}, {self._kind}_type={entity_type!r}, "
             f"{self._kind}_arn={self._arn_or_none()!r})"
         )
+
+    def _repr_html_(self) -> str:
+        """A card in Jupyter: kind, name, type, ARN, timestamps, properties."""
+        return entity_html(self)
 
     # -- timestamps, fetched on first use after create() --------------------------------------
     def _ensure_described(self) -> None:
@@ -513,7 +518,7 @@ class Artifact(_LineageEntity):
         sort_order: str = "Descending",
         max_results: int = limits.LIST_DEFAULT_MAX_RESULTS_PYTHON,
         sagemaker_session: Session | None = None,
-    ) -> builtins.list[Artifact]:
+    ) -> EntityList[Artifact]:
         """Up to ``max_results`` (1-100) artifacts, newest first by default.
 
         ``source_uri`` matches at path boundaries: ``s3://b/datasets`` finds
@@ -534,7 +539,7 @@ class Artifact(_LineageEntity):
         )
         session = resolve_session(sagemaker_session)
         page = session.store.list_entity_details(**request)
-        return [cls._from_describe(d, sagemaker_session) for d in page["Entities"]]
+        return EntityList(cls._from_describe(d, sagemaker_session) for d in page["Entities"])
 
     @classmethod
     def list_all(
@@ -769,7 +774,7 @@ class Action(_LineageEntity):
         sort_order: str = "Descending",
         max_results: int = limits.LIST_DEFAULT_MAX_RESULTS_PYTHON,
         sagemaker_session: Session | None = None,
-    ) -> builtins.list[Action]:
+    ) -> EntityList[Action]:
         """Up to ``max_results`` (1-100) actions; filters as :meth:`Artifact.list`, and
         ``sort_by`` may also be ``"Name"``."""
         request = _list_request(
@@ -785,7 +790,7 @@ class Action(_LineageEntity):
         )
         session = resolve_session(sagemaker_session)
         page = session.store.list_entity_details(**request)
-        return [cls._from_describe(d, sagemaker_session) for d in page["Entities"]]
+        return EntityList(cls._from_describe(d, sagemaker_session) for d in page["Entities"])
 
     @classmethod
     def list_all(
@@ -966,7 +971,7 @@ class Context(_LineageEntity):
         max_results: int = limits.LIST_DEFAULT_MAX_RESULTS_PYTHON,
         sagemaker_session: Session | None = None,
         source_uri: str | None = None,
-    ) -> builtins.list[Context]:
+    ) -> EntityList[Context]:
         """Up to ``max_results`` (1-100) contexts; filters as :meth:`Artifact.list`."""
         request = _list_request(
             "context",
@@ -981,7 +986,7 @@ class Context(_LineageEntity):
         )
         session = resolve_session(sagemaker_session)
         page = session.store.list_entity_details(**request)
-        return [cls._from_describe(d, sagemaker_session) for d in page["Entities"]]
+        return EntityList(cls._from_describe(d, sagemaker_session) for d in page["Entities"])
 
     @classmethod
     def list_all(

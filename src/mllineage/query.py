@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any
 
 from mllineage import limits, validation
+from mllineage.graph import LineageGraph
 from mllineage.session import Session, resolve_session
 
 
@@ -172,7 +173,7 @@ class LineageQuery:
             request["Filters"] = self._filter_request
         return request
 
-    def query(self) -> dict[str, Any]:
+    def query(self) -> LineageGraph:
         """Run the query.
 
         Returns:
@@ -181,17 +182,20 @@ class LineageQuery:
             ``Context``; ``Properties`` holds the entity's properties and its own fields
             (``artifact_name``, ``artifact_type``, ``source_uri``, ``action_name``,
             ``action_type``, ``status``, ``context_name``, ``context_type``,
-            ``creation_time``, ``last_modified_time``).
+            ``creation_time``, ``last_modified_time``). The dict is a
+            :class:`~mllineage.graph.LineageGraph`, which also exports itself (``to_dot()``,
+            ``to_mermaid()``, ``to_graphml()``, ``to_html()``, ``to_dataframe()``, ...).
         Raises:
             ClientError: ``ResourceNotFound`` for an unknown start ARN;
                 ``ResourceLimitExceeded`` past 10,000 vertices, 100,000 edges or 60 s.
         """
         session = resolve_session(self.sagemaker_session)
         answer = session.store.lineage_graph(**self._request())
-        return {
-            "Vertices": [
+        return LineageGraph(
+            [
                 {"Arn": v["Arn"], "Type": v["LineageType"], "Properties": v["Properties"]}
                 for v in answer["Vertices"]
             ],
-            "Edges": answer["Edges"],
-        }
+            answer["Edges"],
+            start_arns=self.start_arns,
+        )
