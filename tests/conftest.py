@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 
 from mllineage.store.base import Store
+from mllineage.store.http import HttpStore
 from mllineage.store.sql.store import SqlStore
+from tests.server.support import HttpBackend, other_http_account
 
 POSTGRES_URL = os.environ.get("MLLINEAGE_TEST_POSTGRES_URL")
 NO_POSTGRES = "MLLINEAGE_TEST_POSTGRES_URL is not set"
@@ -24,12 +26,14 @@ NO_POSTGRES = "MLLINEAGE_TEST_POSTGRES_URL is not set"
 needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason=NO_POSTGRES)
 
 # Every backend the contract suite runs on, in one list. To add one, append its param here and
-# a branch to open_backend() and other_account_of(). The HTTP store goes here:
-# pytest.param("http", id="http") -> an HttpStore talking to a real `mllineage serve` process.
+# a branch to open_backend() and other_account_of(). "http" and "http-postgres" are HttpStores
+# talking to a real `mllineage serve` process with SQLite or PostgreSQL behind it.
 BACKENDS = [
     pytest.param("sqlite-memory", id="sqlite-memory"),
     pytest.param("sqlite-file", id="sqlite-file"),
     pytest.param("postgres", id="postgres", marks=[pytest.mark.postgres, needs_postgres]),
+    pytest.param("http", id="http"),
+    pytest.param("http-postgres", id="http-postgres", marks=[pytest.mark.postgres, needs_postgres]),
 ]
 
 StoreFactory = Callable[..., Store]
@@ -48,6 +52,25 @@ def postgres_store() -> Iterator[SqlStore]:
     store = SqlStore(POSTGRES_URL)
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def http_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpBackend]:
+    """A server process on an SQLite file for the whole session; each store is an account."""
+    db = tmp_path_factory.mktemp("http-backend") / "lineage.db"
+    backend = HttpBackend(f"sqlite:///{db}").start()
+    yield backend
+    backend.stop()
+
+
+@pytest.fixture(scope="session")
+def http_postgres_backend() -> Iterator[HttpBackend]:
+    """A server process on the test PostgreSQL for the whole session."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    backend = HttpBackend(POSTGRES_URL).start()
+    yield backend
+    backend.stop()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -70,6 +93,12 @@ def open_backend(
             shared: SqlStore = request.getfixturevalue("postgres_store")
             return shared.bind(account_id=fresh_account_id())
         return SqlStore(POSTGRES_URL, account_id=fresh_account_id(), **options)
+    if backend in ("http", "http-postgres"):
+        if options:
+            pytest.skip(f"{', '.join(options)}: options of SqlStore, not settable through HTTP")
+        fixture = "http_backend" if backend == "http" else "http_postgres_backend"
+        server: HttpBackend = request.getfixturevalue(fixture)
+        return server.open()
     raise ValueError(f"unknown backend {backend!r}")
 
 
@@ -101,6 +130,8 @@ def other_account_of(store: Store) -> Store:
     """The database behind ``store`` seen by another account."""
     if isinstance(store, SqlStore):
         return store.bind(account_id=fresh_account_id())
+    if isinstance(store, HttpStore):
+        return other_http_account(store)
     raise NotImplementedError(f"no second account for {type(store).__name__}")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -14,6 +16,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 
 from mllineage.server.testing import ServerProcess
+from mllineage.store.http import HttpStore
 from mllineage.store.wire import CONTENT_TYPE, encode_body
 
 REGION = "us-east-1"
@@ -110,3 +113,51 @@ def sign_at(
         f"SignedHeaders={signed_headers}, Signature={signature}"
     )
     return request
+
+
+class HttpBackend:
+    """A server process in front of ``store_url`` whose every access key has its own account,
+    so that each :meth:`open` returns an :class:`HttpStore` on an empty store.
+
+    The contract suite uses it to run through HTTP (see ``tests/conftest.py``).
+    """
+
+    def __init__(self, store_url: str, *, pool_size: int = 5000) -> None:
+        # Random accounts: a PostgreSQL database may outlive one test session.
+        base = secrets.randbelow(10**12 - pool_size)
+        self.accounts = [
+            Account(f"AKIDPOOL{i:06d}", secrets.token_urlsafe(24), f"{base + i:012d}")
+            for i in range(pool_size)
+        ]
+        self._next = itertools.count()
+        self.server = ServerProcess(
+            store_url,
+            credentials={a.access_key: (a.secret_key, a.account_id) for a in self.accounts},
+        )
+
+    def start(self) -> HttpBackend:
+        self.server.start()
+        _BACKENDS[self.server.url] = self
+        return self
+
+    def stop(self) -> None:
+        _BACKENDS.pop(self.server.url, None)
+        self.server.stop()
+
+    def open(self) -> HttpStore:
+        """An HTTP store signed by the next unused access key: an empty account."""
+        index = next(self._next)
+        if index >= len(self.accounts):
+            raise RuntimeError("the HTTP backend's pool of accounts is used up; raise pool_size")
+        account = self.accounts[index]
+        return HttpStore(
+            self.server.url, access_key=account.access_key, secret_key=account.secret_key
+        )
+
+
+_BACKENDS: dict[str, HttpBackend] = {}
+
+
+def other_http_account(store: HttpStore) -> HttpStore:
+    """The server behind ``store`` seen by another (empty) account."""
+    return _BACKENDS[store.url].open()

@@ -9,7 +9,7 @@ operations as the server (:mod:`mllineage.store.operations`) and the same wire c
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime
 from typing import Any
@@ -53,6 +53,20 @@ def _env_credentials() -> tuple[str, str] | None:
         if key and secret:
             return key, secret
     return None
+
+
+def _check_keys(value: Any, path: str) -> None:
+    """Refuse keys that JSON would silently turn into strings, as the SQL store refuses them."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(
+                    f"{path or 'request'} key must be a string, got {type(key).__name__}"
+                )
+            _check_keys(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_keys(item, path)
 
 
 class HttpStore(Store):
@@ -178,6 +192,7 @@ class HttpStore(Store):
             return value
 
         try:
+            _check_keys(present, "")
             return encode_body(map_request_timestamps(present, to_epoch))
         except (TypeError, ValueError) as error:
             raise ValidationException(str(error), operation_name) from None
