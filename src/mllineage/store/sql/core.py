@@ -96,5 +96,10 @@ class SqlCore:
             query = query.with_for_update()
         row = conn.execute(query).first()
         if row is None or row.scope != self.scope:
-            raise ResourceNotFound(f"{arg}: no {' or '.join(kinds)} with ARN {parsed.arn}")
+            raise ResourceNotFound(f"{arg}: no {either(kinds)} with ARN {parsed.arn}")
         return row
+
+
+def either(words: tuple[str, ...]) -> str:
+    """``("artifact", "action", "context")`` -> ``"artifact, action or context"``."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
