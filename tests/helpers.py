@@ -132,11 +132,8 @@ def bulk_links(store: Store, pairs: Iterable[tuple[str, str]]) -> None:
     arns = {arn for pair in pairs for arn in pair}
     at = now_us()
     with store.db.engine.begin() as conn:
-        ids = dict(
-            conn.execute(select(entities.c.arn, entities.c.id).where(entities.c.arn.in_(arns)))
-            .tuples()
-            .all()
-        )
+        rows = conn.execute(select(entities.c.arn, entities.c.id).where(entities.c.arn.in_(arns)))
+        ids = {arn: entity_id for arn, entity_id in rows}
         conn.execute(
             insert(associations),
             [
