@@ -1,4 +1,11 @@
-"""The ``mllineage`` command line."""
+"""The ``mllineage`` command line.
+
+Commands: ``ls``, ``show``, ``query``, ``graph``, ``export``, ``import``, ``demo``, ``db
+upgrade``, ``serve`` and ``version``. Every command reads the store from ``--store``, else
+``MLLINEAGE_URL``, else the embedded SQLite file. Errors are one line on stderr and a non-zero
+exit code: 2 for a mistake in the command line, 1 for anything else; ``--debug`` shows the
+traceback instead.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,21 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 
 from mllineage import __version__
+from mllineage.cli_browse import ls_app, show
+from mllineage.cli_common import (
+    StoreOption,
+    console,
+    err_console,
+    open_session,
+    state,
+    store_url,
+)
+from mllineage.cli_graph import graph, query
+from mllineage.cli_transfer import export, import_
 from mllineage.errors import ClientError
-from mllineage.session import ENV_URL, Session, default_store_url
 
 app = typer.Typer(
     name="mllineage",
@@ -19,27 +36,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Manage the store's database schema.", no_args_is_help=True)
+app.add_typer(ls_app, name="ls")
+app.command()(show)
+app.command()(query)
+app.command()(graph)
+app.command()(export)
+app.command(name="import")(import_)
 app.add_typer(db_app, name="db")
-
-console = Console()
-err_console = Console(stderr=True)
-
-
-class _State:
-    store: str | None = None
-    debug: bool = False
-
-
-state = _State()
-
-StoreOption = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        help=f"Store URL (default: ${ENV_URL} or the embedded SQLite file).",
-        show_default=False,
-    ),
-]
 
 
 @app.callback()
@@ -51,8 +54,8 @@ def _main(
     state.debug = debug
 
 
-def _session(store: str | None = None) -> Session:
-    return Session(store or state.store or default_store_url())
+def _session(store: str | None = None) -> Any:
+    return open_session(store)
 
 
 @app.command()
@@ -81,7 +84,12 @@ def db_upgrade(store: StoreOption = None) -> None:
     """
     from mllineage.store.sql.store import SqlStore
 
-    url = store or state.store or default_store_url()
+    url = store_url(store)
+    if url.startswith(("http://", "https://")):
+        raise typer.BadParameter(
+            "a server upgrades its own database: run this where the server's store is",
+            param_hint="'--store'",
+        )
     SqlStore(url, upgrade=True).close()
     console.print(f"{url}: schema is up to date")
 
@@ -104,7 +112,8 @@ _register_serve()
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point: errors become one readable line and exit code 1 (tracebacks with --debug)."""
+    """Entry point: errors become one readable line on stderr and a non-zero exit code (2 for
+    a mistake in the command line, 1 otherwise); ``--debug`` shows the traceback instead."""
     try:
         return app(args=argv, standalone_mode=False)
     except (typer.Abort, KeyboardInterrupt):
@@ -113,21 +122,28 @@ def main(argv: list[str] | None = None) -> Any:
     except SystemExit:
         raise
     except Exception as error:  # noqa: BLE001 - the one place that turns errors into messages
-        if state.debug or "--debug" in (argv or sys.argv):
+        if type(error).__name__ == "NoArgsIsHelpError":
+            sys.exit(2)  # the help has been printed: Click's convention for a bare group
+        if state.debug or "--debug" in (argv if argv is not None else sys.argv):
             raise
-        err_console.print(f"[red]error:[/] {_describe(error)}", highlight=False)
+        err_console.print(
+            f"[red]error:[/] {escape(_describe(error))}", highlight=False, soft_wrap=True
+        )
         sys.exit(getattr(error, "exit_code", 1) or 1)
 
 
 def _describe(error: Exception) -> str:
-    import click
+    """One line that says what went wrong, without a traceback."""
+    from mllineage.store.sql.engine import SchemaOutOfDate
 
-    if isinstance(error, click.ClickException):
-        return error.format_message()
+    if hasattr(error, "format_message") and hasattr(error, "exit_code"):  # Click's errors
+        return " ".join(str(error.format_message()).split())
+    if isinstance(error, SchemaOutOfDate):
+        return error.message
     if isinstance(error, ClientError):
         return f"{error.response['Error']['Code']}: {error.message}"
-    return str(error) or type(error).__name__
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
