@@ -12,6 +12,7 @@ from typing import Any
 import botocore.exceptions
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 
 from mllineage.errors import ClientError
 from mllineage.store.base import Store
@@ -120,8 +121,7 @@ def bulk_artifacts(store: Store, count: int, *, same_time: bool = False) -> list
         }
         for i in range(count)
     ]
-    with store.db.engine.begin() as conn:
-        conn.execute(insert(entities), rows)
+    store.db.run(lambda conn: conn.execute(insert(entities), rows), write=True)
     return [row["arn"] for row in rows]
 
 
@@ -131,7 +131,8 @@ def bulk_links(store: Store, pairs: Iterable[tuple[str, str]]) -> None:
     pairs = list(pairs)
     arns = {arn for pair in pairs for arn in pair}
     at = now_us()
-    with store.db.engine.begin() as conn:
+
+    def load(conn: Connection) -> None:
         rows = conn.execute(select(entities.c.arn, entities.c.id).where(entities.c.arn.in_(arns)))
         ids = {arn: entity_id for arn, entity_id in rows}
         conn.execute(
@@ -148,3 +149,5 @@ def bulk_links(store: Store, pairs: Iterable[tuple[str, str]]) -> None:
                 for i, (source, destination) in enumerate(pairs)
             ],
         )
+
+    store.db.run(load, write=True)  # the store's own transaction: BEGIN IMMEDIATE on SQLite
