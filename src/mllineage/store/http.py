@@ -9,6 +9,7 @@ operations as the server (:mod:`mllineage.store.operations`) and the same wire c
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime
@@ -127,13 +128,16 @@ class HttpStore(Store):
             transport=httpx.HTTPTransport(retries=2),
             follow_redirects=False,
         )
+        # A store dropped without close() still releases its connections (and does not leave
+        # ResourceWarnings behind).
+        self._finalizer = weakref.finalize(self, self._client.close)
 
     def __repr__(self) -> str:
         signed = "signed" if self._signer is not None else "unsigned"
         return f"HttpStore({self.url!r}, region={self.region!r}, {signed})"
 
     def close(self) -> None:
-        self._client.close()
+        self._finalizer()
 
     def batch(self) -> AbstractContextManager[None]:
         """Not atomic over HTTP: the server commits each call inside the block on its own.
