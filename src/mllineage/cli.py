@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> Any:
     """Entry point: errors become one readable line on stderr and a non-zero exit code (2 for
     a mistake in the command line, 1 otherwise); ``--debug`` shows the traceback instead."""
     try:
-        return app(args=argv, standalone_mode=False)
+        return app(args=argv, prog_name="mllineage", standalone_mode=False)
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("aborted")
         sys.exit(130)
