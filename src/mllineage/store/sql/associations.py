@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select, text
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, or_, select, text
 from sqlalchemy.engine import Connection
 
 from mllineage import limits, validation
@@ -44,6 +44,29 @@ _LIST_MEMBERS = (
 _SORT_BY = ("SourceArn", "DestinationArn", "SourceType", "DestinationType", "CreationTime")
 
 
+# Hot-path statements, built once.
+_ENDS = select(
+    entities.c.id,
+    entities.c.arn,
+    entities.c.scope,
+    func.coalesce(entities.c.topo, entities.c.id).label("topo"),
+).where(or_(entities.c.arn == bindparam("src"), entities.c.arn == bindparam("dst")))
+_EDGE_TYPE = select(associations.c.type).where(
+    associations.c.src_id == bindparam("src"), associations.c.dst_id == bindparam("dst")
+)
+_INSERT_EDGE = insert(associations)
+_DEGREE = select(
+    select(func.count())
+    .select_from(associations)
+    .where(associations.c.src_id == bindparam("id"))
+    .scalar_subquery()
+    + select(func.count())
+    .select_from(associations)
+    .where(associations.c.dst_id == bindparam("id"))
+    .scalar_subquery()
+)
+
+
 class AssociationOps(SqlCore):
     """Associations between entities."""
 
@@ -52,14 +75,7 @@ class AssociationOps(SqlCore):
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": DAG_LOCK_KEY})
 
     def _ends(self, conn: Connection, source_arn: str, destination_arn: str) -> tuple[Any, Any]:
-        rows = conn.execute(
-            select(
-                entities.c.id,
-                entities.c.arn,
-                entities.c.scope,
-                func.coalesce(entities.c.topo, entities.c.id).label("topo"),
-            ).where(entities.c.arn.in_([source_arn, destination_arn]))
-        ).all()
+        rows = conn.execute(_ENDS, {"src": source_arn, "dst": destination_arn}).all()
         by_arn = {r.arn: r for r in rows if r.scope == self.scope}
         for arn, arg in ((source_arn, "SourceArn"), (destination_arn, "DestinationArn")):
             if arn not in by_arn:
@@ -87,11 +103,7 @@ class AssociationOps(SqlCore):
                 raise ValidationException(
                     f"an entity cannot be associated with itself ({source_arn}): lineage is a DAG"
                 )
-            exists = conn.execute(
-                select(associations.c.type).where(
-                    associations.c.src_id == src.id, associations.c.dst_id == dst.id
-                )
-            ).first()
+            exists = conn.execute(_EDGE_TYPE, {"src": src.id, "dst": dst.id}).first()
             if exists is not None:
                 raise ValidationException(
                     f"the association {source_arn} -> {dest_arn} already exists ({exists.type})"
@@ -112,14 +124,15 @@ class AssociationOps(SqlCore):
                 ) from None
             at = now_us()
             conn.execute(
-                insert(associations).values(
-                    src_id=src.id,
-                    dst_id=dst.id,
-                    type=assoc_type,
-                    scope=self.scope,
-                    created_at=at,
-                    created_by=self.actor_json,
-                )
+                _INSERT_EDGE,
+                {
+                    "src_id": src.id,
+                    "dst_id": dst.id,
+                    "type": assoc_type,
+                    "scope": self.scope,
+                    "created_at": at,
+                    "created_by": self.actor_json,
+                },
             )
             self._record(
                 conn, at, source_arn, "AddAssociation", {"type": assoc_type}, peer_arn=dest_arn
@@ -129,13 +142,7 @@ class AssociationOps(SqlCore):
         return {"SourceArn": source_arn, "DestinationArn": dest_arn}
 
     def _degree(self, conn: Connection, entity_id: int) -> int:
-        out = conn.execute(
-            select(func.count()).select_from(associations).where(associations.c.src_id == entity_id)
-        ).scalar_one()
-        inc = conn.execute(
-            select(func.count()).select_from(associations).where(associations.c.dst_id == entity_id)
-        ).scalar_one()
-        return int(out) + int(inc)
+        return int(conn.execute(_DEGREE, {"id": entity_id}).scalar_one())
 
     def _delete_association(self, **request: Any) -> dict[str, Any]:
         req = check_members(

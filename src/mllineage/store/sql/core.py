@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from mllineage import validation
@@ -47,6 +47,12 @@ KINDS = {
 LINEAGE_TYPE = {"artifact": "Artifact", "action": "Action", "context": "Context"}
 
 
+# Hot-path statements are built once: building a statement costs more than running it here.
+INSERT_CHANGE = insert(changes)
+ENTITY_BY_ARN = select(entities).where(entities.c.arn == bindparam("arn"))
+ENTITY_BY_ARN_FOR_UPDATE = ENTITY_BY_ARN.with_for_update()
+
+
 class SqlCore:
     """The parts of ``SqlStore`` that every group of operations uses."""
 
@@ -69,15 +75,16 @@ class SqlCore:
     ) -> None:
         """Append one change to the log, in the caller's transaction."""
         conn.execute(
-            insert(changes).values(
-                at=at,
-                scope=self.scope,
-                arn=arn,
-                peer_arn=peer_arn,
-                op=op,
-                actor=self.actor_json,
-                detail=dumps(detail),
-            )
+            INSERT_CHANGE,
+            {
+                "at": at,
+                "scope": self.scope,
+                "arn": arn,
+                "peer_arn": peer_arn,
+                "op": op,
+                "actor": self.actor_json,
+                "detail": dumps(detail),
+            },
         )
 
     def _entity_by_arn(
@@ -91,10 +98,8 @@ class SqlCore:
     ) -> Row[Any]:
         """The live row of an entity of this scope, or ``ResourceNotFound``."""
         parsed = validation.parse_arn(arn_value, arg, kinds)
-        query = select(entities).where(entities.c.arn == parsed.arn)
-        if lock and not self.db.is_sqlite:
-            query = query.with_for_update()
-        row = conn.execute(query).first()
+        query = ENTITY_BY_ARN_FOR_UPDATE if lock and not self.db.is_sqlite else ENTITY_BY_ARN
+        row = conn.execute(query, {"arn": parsed.arn}).first()
         if row is None or row.scope != self.scope:
             raise ResourceNotFound(f"{arg}: no {either(kinds)} with ARN {parsed.arn}")
         return row

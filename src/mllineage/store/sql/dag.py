@@ -1,13 +1,22 @@
 """Keeping the association graph acyclic, at a cost that does not grow with the store.
 
 Every entity carries a position ``topo`` in a topological order (NULL means its id, which is
-where a new entity starts: after everything that exists). An edge ``u -> v`` with
+where a new entity starts: after every older entity). An edge ``u -> v`` with
 ``topo(u) < topo(v)`` can never close a cycle, which is the common case in lineage (inputs are
-older than outputs), so it is accepted after two row reads. Otherwise the order is repaired
-with the Pearce-Kelly algorithm: search forward from ``v`` and backward from ``u`` only through
-entities whose positions lie between the two, refuse the edge if ``u`` is reached, else
-reassign those positions. The work is bounded by the region that is out of order, not by the
-size of the graph.
+older than outputs), so it is accepted after two row reads. Otherwise ``v`` must move after
+``u``:
+
+* First choice: walk everything downstream of ``v`` (its descendant closure). Reaching ``u``
+  means a cycle. Otherwise give the closure fresh positions above every position in use,
+  keeping its internal order. Lineage edges that arrive "backwards" mostly point at new
+  outputs with few descendants, so this costs a hop or two.
+* When that closure is large, repair the order with the Pearce-Kelly algorithm instead: search
+  forward from ``v`` and backward from ``u`` only through positions between the two, and
+  reassign those positions among themselves.
+
+Either way the work is bounded by the part of the graph that is out of order, never by the
+size of the store. Fresh positions start at ``RELOCATED_BASE``, far above any id, so they
+never collide with the id-derived positions of entities created later.
 
 Callers must hold the store's writer lock (SQLite's write transaction, PostgreSQL's advisory
 lock) so that no other writer changes the order meanwhile.
@@ -21,9 +30,41 @@ from sqlalchemy.engine import Connection
 
 from mllineage.store.sql.graph_sql import hop_with_topo
 
+RELOCATED_BASE = 1 << 48
+CLOSURE_BUDGET = 2_000
+
 
 class CycleError(Exception):
     """The new edge would close a cycle."""
+
+
+def _descendants(
+    conn: Connection, start: int, start_topo: int, *, target: int, budget: int
+) -> dict[int, int] | None:
+    """``start`` and everything downstream of it, or ``None`` past ``budget`` entities.
+    Raises :class:`CycleError` on reaching ``target``."""
+    seen = {start: start_topo}
+    frontier = [start]
+    while frontier:
+        found: list[int] = []
+        for node, topo in hop_with_topo(conn, frontier, forward=True):
+            if node == target:
+                raise CycleError
+            if node not in seen:
+                seen[node] = topo
+                found.append(node)
+        if len(seen) > budget:
+            return None
+        frontier = found
+    return seen
+
+
+def _relocate_to_top(conn: Connection, closure: dict[int, int]) -> None:
+    """Give a descendant-closed set the next fresh positions, in its current order."""
+    top = conn.exec_driver_sql("SELECT MAX(topo) FROM entities").scalar()
+    base = max(int(top or 0), RELOCATED_BASE)
+    ordered = sorted(closure, key=closure.__getitem__)
+    _write_positions(conn, [(node, base + 1 + i) for i, node in enumerate(ordered)])
 
 
 def order_for_edge(
@@ -33,6 +74,10 @@ def order_for_edge(
     if src_id == dst_id:
         raise CycleError
     if src_topo < dst_topo:
+        return
+    closure = _descendants(conn, dst_id, dst_topo, target=src_id, budget=CLOSURE_BUDGET)
+    if closure is not None:
+        _relocate_to_top(conn, closure)
         return
     lower, upper = dst_topo, src_topo
     forward = _reach(

@@ -7,7 +7,18 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -66,6 +77,17 @@ _SORT_BY = {
     "action": ("Name", "CreationTime"),
     "context": ("Name", "CreationTime"),
 }
+
+
+_INSERT_ENTITY = insert(entities)
+_BY_NAME_KEY = select(entities.c.arn, entities.c.name).where(
+    entities.c.scope == bindparam("scope"),
+    entities.c.kind == bindparam("kind"),
+    entities.c.name_key == bindparam("name_key"),
+)
+_BY_SOURCE_KEY = select(entities.c.arn).where(
+    entities.c.scope == bindparam("scope"), entities.c.source_key == bindparam("source_key")
+)
 
 
 def source_key(source: dict[str, Any]) -> str:
@@ -202,7 +224,7 @@ class EntityOps(SqlCore):
         def tx(conn: Connection) -> None:
             self._refuse_existing(conn, kind, name_key, src_key, source)
             try:
-                conn.execute(insert(entities).values(**row))
+                conn.execute(_INSERT_ENTITY, row)
             except IntegrityError:  # a concurrent writer won the race for the same identity
                 raise self._exists_error(kind, name, source) from None
             self._record(
@@ -235,19 +257,13 @@ class EntityOps(SqlCore):
     ) -> None:
         if name_key is not None:
             found = conn.execute(
-                select(entities.c.arn, entities.c.name).where(
-                    entities.c.scope == self.scope,
-                    entities.c.kind == kind.kind,
-                    entities.c.name_key == name_key,
-                )
+                _BY_NAME_KEY, {"scope": self.scope, "kind": kind.kind, "name_key": name_key}
             ).first()
             if found is not None:
                 raise ValidationException(f"{kind.noun} {found.name!r} already exists: {found.arn}")
         if src_key is not None:
             found = conn.execute(
-                select(entities.c.arn).where(
-                    entities.c.scope == self.scope, entities.c.source_key == src_key
-                )
+                _BY_SOURCE_KEY, {"scope": self.scope, "source_key": src_key}
             ).first()
             if found is not None:
                 assert source is not None

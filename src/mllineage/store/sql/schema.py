@@ -57,6 +57,7 @@ entities = Table(
     Index("ix_entities_type", "scope", "kind", "type", "created_at"),
     Index("ix_entities_source_uri", "scope", "kind", "source_uri"),
     Index("ix_entities_name", "scope", "kind", "name"),
+    Index("ix_entities_topo", "topo"),
     Index("ux_entities_name_key", "scope", "kind", "name_key", unique=True),
     Index("ux_entities_source_key", "scope", "source_key", unique=True),
 )

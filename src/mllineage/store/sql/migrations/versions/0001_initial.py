@@ -49,6 +49,7 @@ def upgrade() -> None:
     op.create_index("ix_entities_type", "entities", ["scope", "kind", "type", "created_at"])
     op.create_index("ix_entities_source_uri", "entities", ["scope", "kind", "source_uri"])
     op.create_index("ix_entities_name", "entities", ["scope", "kind", "name"])
+    op.create_index("ix_entities_topo", "entities", ["topo"])
     op.create_index("ux_entities_name_key", "entities", ["scope", "kind", "name_key"], unique=True)
     op.create_index("ux_entities_source_key", "entities", ["scope", "source_key"], unique=True)
 
