@@ -8,6 +8,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,28 +43,58 @@ def test_python_block_runs(code: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def _commands() -> list[str]:
-    commands = []
+def _command_blocks() -> list[list[str]]:
+    """The `mllineage ...` lines of each bash block; a block's lines share one store, so a
+    block can start with `mllineage demo` and then look at what it recorded."""
+    blocks = []
     for block in _blocks("bash"):
+        commands = []
         for line in block.splitlines():
             line = line.split("  #", 1)[0].strip()
             if line.startswith("mllineage "):
                 commands.append(line)
-    return commands
+        if commands:
+            blocks.append(commands)
+    return blocks
 
 
-@pytest.mark.parametrize("command", _commands())
-def test_cli_example_runs(command: str, tmp_path: Path) -> None:
-    if " serve" in f" {command}":
-        pytest.skip("the server is exercised by tests/server")
-    argv = shlex.split(command)
-    result = subprocess.run(
-        [sys.executable, "-m", "mllineage.cli", *argv[1:]],
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
+@pytest.mark.parametrize("commands", _command_blocks(), ids=lambda c: c[-1][:60])
+def test_cli_examples_run(commands: list[str], tmp_path: Path) -> None:
+    for command in commands:
+        if " serve" in f" {command}":
+            continue  # the server is exercised by tests/server
+        argv = shlex.split(command)
+        result = subprocess.run(
+            [sys.executable, "-m", "mllineage.cli", *argv[1:]],
+            env=_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 0, f"{command}\n{result.stderr}"
+        assert "Traceback" not in result.stderr
+
+
+def test_every_cli_command_has_a_readme_example() -> None:
+    import typer.main
+
+    from mllineage.cli import app
+
+    examples = " ".join(" ".join(c) for c in _command_blocks()) + " " + README.read_text()
+
+    def names(group: Any, prefix: str = "") -> list[str]:
+        found = []
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                found += names(command, f"{prefix}{name} ")
+            else:
+                found.append(f"{prefix}{name}")
+        return found
+
+    missing = [
+        name
+        for name in names(typer.main.get_command(app))
+        if not re.search(rf"mllineage (--store \S+ )?{name}\b", examples)
+    ]
+    assert not missing, f"commands without an example in the README: {missing}"

@@ -238,3 +238,13 @@ def test_html_page_shows_every_node_of_a_200_vertex_graph_offline(
     png = shot.read_bytes()
     assert png.startswith(b"\x89PNG")
     assert len(png) > 20_000  # a drawn graph, not a blank page
+
+
+def test_bundled_libraries_match_the_frontend_lockfile() -> None:
+    """src/mllineage/static holds what `npm ci && npm run build` in frontend/ produces."""
+    root = Path(__file__).resolve().parents[2]
+    lock = json.loads((root / "frontend" / "package-lock.json").read_text())
+    shipped = json.loads((root / "src" / "mllineage" / "static" / "versions.json").read_text())
+    for name, version in shipped.items():
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version
+        assert (root / "src" / "mllineage" / "static" / f"{name}.min.js").stat().st_size > 10_000
