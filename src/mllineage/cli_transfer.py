@@ -78,6 +78,11 @@ def import_(
         with file.open(encoding="utf-8") as handle:
             total = len(read_export(handle))
     with open_session(store) as session, _progress("importing", total) as progress:
+        if session.url.startswith(("http://", "https://")):
+            note(
+                "warning: through a server each record is its own transaction, so a record "
+                "the server refuses leaves the ones before it imported"
+            )
         task = progress.add_task("importing", total=total)
         summary = import_store(session, str(file), lambda n: progress.update(task, completed=n))
     if arn_map is not None:
