@@ -17,7 +17,8 @@ transaction, so it is a consistent snapshot of an SQLite store.
 Importing checks the whole file first (format, version, shape, duplicate ARNs, associations
 whose ends are not in the file), then writes everything in one transaction
 (``session.batch()``): if the store refuses anything (an invalid property, a name that
-exists, an association that would close a cycle), nothing is written. The store assigns what
+exists, an association that would close a cycle), nothing is written. (Through an mllineage
+server, ``batch()`` is not atomic: there each record commits on its own.) The store assigns what
 its operations always assign: new artifact ARNs (artifact ARNs are random), ARNs in the
 importing session's region and account, and creation times and creators of the import. The
 returned :class:`ImportSummary` maps every old ARN to its new one.
