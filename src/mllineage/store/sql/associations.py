@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, or_, select, text
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, or_, select
 from sqlalchemy.engine import Connection
 
 from mllineage import limits, validation
@@ -21,7 +21,6 @@ from mllineage.store.common import (
 )
 from mllineage.store.sql import dag
 from mllineage.store.sql.core import SqlCore
-from mllineage.store.sql.engine import DAG_LOCK_KEY
 from mllineage.store.sql.entities import keyset_after
 from mllineage.store.sql.schema import associations, entities
 
@@ -69,10 +68,6 @@ _DEGREE = select(
 
 class AssociationOps(SqlCore):
     """Associations between entities."""
-
-    def _lock_dag(self, conn: Connection) -> None:
-        if not self.db.is_sqlite:  # SQLite's write transaction already excludes other writers
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": DAG_LOCK_KEY})
 
     def _ends(self, conn: Connection, source_arn: str, destination_arn: str) -> tuple[Any, Any]:
         rows = conn.execute(_ENDS, {"src": source_arn, "dst": destination_arn}).all()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select
+from sqlalchemy import Row, bindparam, insert, select, text
 from sqlalchemy.engine import Connection
 
 from mllineage import validation
 from mllineage.errors import ResourceNotFound
 from mllineage.store.common import dumps
-from mllineage.store.sql.engine import Database
+from mllineage.store.sql.engine import DAG_LOCK_KEY, Database
 from mllineage.store.sql.schema import changes, entities
 
 
@@ -51,6 +51,7 @@ LINEAGE_TYPE = {"artifact": "Artifact", "action": "Action", "context": "Context"
 INSERT_CHANGE = insert(changes)
 ENTITY_BY_ARN = select(entities).where(entities.c.arn == bindparam("arn"))
 ENTITY_BY_ARN_FOR_UPDATE = ENTITY_BY_ARN.with_for_update()
+LOCK_DAG = text("SELECT pg_advisory_xact_lock(:k)")
 
 
 class SqlCore:
@@ -63,6 +64,13 @@ class SqlCore:
     actor: dict[str, Any]
     actor_json: str
     query_timeout: float
+
+    def _lock_dag(self, conn: Connection) -> None:
+        """Serialise the writers of associations until the transaction ends: adding one, and
+        deleting an entity with its own (else an association added meanwhile would point at
+        the deleted entity). SQLite's write transaction already excludes other writers."""
+        if not self.db.is_sqlite:
+            conn.execute(LOCK_DAG, {"k": DAG_LOCK_KEY})
 
     def _record(
         self,

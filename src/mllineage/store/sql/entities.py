@@ -467,6 +467,7 @@ class EntityOps(SqlCore):
             req = check_members(request, (kind.name_key,), (kind.name_key,))
 
         def tx(conn: Connection) -> str:
+            self._lock_dag(conn)
             if "Source" in req:
                 source = validation.check_artifact_source(req["Source"], "Source")
                 row = conn.execute(
