@@ -149,6 +149,8 @@ def serve(
     """Serve the SageMaker lineage API (boto3, the SageMaker SDK, MLLINEAGE_URL=http://...)."""
     import uvicorn
 
+    from mllineage.server.protocol import NoDelayHTTPProtocol
+
     if log_level.lower() not in _LOG_LEVELS:
         raise typer.BadParameter(
             f"must be one of {', '.join(_LOG_LEVELS)}", param_hint="--log-level"
@@ -198,6 +200,7 @@ def serve(
         "log_level": log_level.lower(),
         "log_config": _log_config(log_level),
         "access_log": False,  # the app logs each call with its operation and account
+        "http": NoDelayHTTPProtocol,
     }
     if workers == 1:
         uvicorn.run(app, **common)
