@@ -12,11 +12,14 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
 from mllineage.store.base import Store
+
+if TYPE_CHECKING:
+    from mllineage.bulk import BulkWriter
 
 ENV_URL = "MLLINEAGE_URL"
 ENV_REGION = "MLLINEAGE_REGION"
@@ -96,6 +99,13 @@ class Session:
                                 sagemaker_session=session)
         """
         return self.store.batch()
+
+    def bulk(self) -> BulkWriter:
+        """Collect entities and associations in a ``with`` block and write them in one
+        atomic call at bulk speed (see :mod:`mllineage.bulk`)."""
+        from mllineage.bulk import BulkWriter
+
+        return BulkWriter(self.store)
 
     def close(self) -> None:
         self.store.close()

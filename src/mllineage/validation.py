@@ -33,6 +33,8 @@ _ARN_RE = re.compile(
     r"(?P<kind>[a-z\-]+)/(?P<resource>.+)"
 )
 _TAG_PUNCTUATION = set("_.:/=+-@")
+# Unicode categories Cc (control characters) and Cs (lone surrogates).
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def check_str(value: Any, arg: str, *, min_len: int = 1, max_len: int) -> str:
         raise ValueError(f"{arg} must be a string, got {type(value).__name__}")
     if not min_len <= len(value) <= max_len:
         raise ValueError(f"{arg} must be {min_len} to {max_len} characters long, got {len(value)}")
-    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+    if _CONTROL_RE.search(value):
         raise ValueError(f"{arg} must not contain control characters or lone surrogates")
     return value
 

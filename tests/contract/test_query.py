@@ -290,7 +290,9 @@ def test_lineage_graph_vertices_carry_properties(store: Store, g: dict[str, str]
     assert train["Properties"]["action_name"] == "train"
     assert train["Properties"]["action_type"] == "Training"
     assert train["Properties"]["algorithm"] == "xgboost"
-    assert train["CreationTime"] <= train["LastModifiedTime"]
+    described = store.describe_action(ActionName=g["train"])
+    assert train["Properties"]["creation_time"] == described["CreationTime"].isoformat()
+    assert train["Properties"]["last_modified_time"] == described["LastModifiedTime"].isoformat()
     clean = vertices[g["clean"]]["Properties"]
     assert clean["artifact_name"] == "clean"
     assert clean["artifact_type"] == "Dataset"

@@ -5,11 +5,12 @@ Every method takes the request members of the boto3 call of the same name as key
 dict boto3 would return, with ``datetime`` values for timestamps. Rules are enforced by the
 implementations; every refusal is a :class:`mllineage.ClientError`.
 
-Two extensions serve the Python API (see ``operations.py``):
+Three extensions serve the Python API (see ``operations.py``):
 
 * ``list_entity_details`` pages through artifacts, actions or contexts with their full
   descriptions, so ``Artifact.list()`` needs one call per page rather than one per entity;
-* ``lineage_graph`` answers a lineage query whole, with each vertex's properties.
+* ``lineage_graph`` answers a lineage query whole, with each vertex's properties;
+* ``put_lineage`` writes many entities and associations in one atomic call.
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def lineage_graph(self, **request: Any) -> Response:
         """The whole answer of ``query_lineage`` (no paging), each vertex with ``Properties``
-        (its user properties and own fields), ``CreationTime`` and ``LastModifiedTime``."""
+        (its user properties and own fields, timestamps as ISO 8601 text)."""
 
     # -- tags -------------------------------------------------------------------------------
     @abc.abstractmethod
@@ -161,6 +162,20 @@ class Store(abc.ABC):
     def list_entity_details(self, **request: Any) -> Response:
         """Like ``list_artifacts``/``list_actions``/``list_contexts`` (``EntityKind`` says which)
         but each entry is the full Describe response. Returns ``{"Entities", "NextToken"}``."""
+
+    @abc.abstractmethod
+    def put_lineage(self, **request: Any) -> Response:
+        """Create many entities and associations atomically (all or nothing).
+
+        Args:
+            Entities: create requests, each with ``EntityKind`` (``artifact``, ``action`` or
+                ``context``) plus the members of CreateArtifact/CreateAction/CreateContext.
+            Associations: ``{"Source", "Destination", "AssociationType"}``, each end an ARN of
+                an existing entity or the index of an entry of ``Entities``.
+        Returns: ``{"Arns": [the ARN of each entry of Entities, in order],
+            "AssociationCount": n}``.
+        Raises: what the single operations raise, for the first item that breaks a rule.
+        """
 
     @abc.abstractmethod
     def batch(self) -> AbstractContextManager[None]:

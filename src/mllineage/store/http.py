@@ -300,3 +300,6 @@ class HttpStore(Store):
     # -- extensions --------------------------------------------------------------------------
     def list_entity_details(self, **request: Any) -> Response:
         return self._call("ListEntityDetails", request)
+
+    def put_lineage(self, **request: Any) -> Response:
+        return self._call("PutLineage", request)

@@ -50,6 +50,7 @@ EXTENSION_OPERATIONS: tuple[Operation, ...] = tuple(
     for name, method, writes in (
         ("ListEntityDetails", "list_entity_details", False),
         ("LineageGraph", "lineage_graph", False),
+        ("PutLineage", "put_lineage", True),
     )
 )
 

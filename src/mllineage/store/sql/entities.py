@@ -158,11 +158,26 @@ def state_of(row: Row[Any]) -> dict[str, Any]:
     }
 
 
+def created_state(row: dict[str, Any]) -> dict[str, Any]:
+    """What the change log keeps of a new entity: everything a replay needs."""
+    return {
+        "name": row["name"],
+        "type": row["type"],
+        "source": json.loads(row["source"]) if row["source"] is not None else None,
+        "description": row["description"],
+        "status": row["status"],
+        "properties": json.loads(row["properties"]),
+        "metadata": json.loads(row["metadata"]) if row["metadata"] is not None else None,
+        "tags": json.loads(row["tags"]),
+    }
+
+
 class EntityOps(SqlCore):
     """Artifacts, actions and contexts."""
 
     # -- create -----------------------------------------------------------------------------
-    def _create(self, kind_name: str, request: dict[str, Any]) -> dict[str, Any]:
+    def _prepare(self, kind_name: str, request: dict[str, Any], at: int) -> dict[str, Any]:
+        """The ``entities`` row a create request makes (checked; nothing written yet)."""
         kind = KINDS[kind_name]
         required = [kind.type_key] + ([kind.name_key] if kind_name != "artifact" else [])
         req = check_members(request, _CREATE_MEMBERS[kind_name], required)
@@ -199,8 +214,7 @@ class EntityOps(SqlCore):
             name_key = name.lower()
             arn = f"{self.scope}{kind_name}/{name_key}"
             src_key = None
-        at = now_us()
-        row = {
+        return {
             "scope": self.scope,
             "kind": kind_name,
             "arn": arn,
@@ -221,28 +235,20 @@ class EntityOps(SqlCore):
             "modified_by": self.actor_json,
         }
 
+    def _create(self, kind_name: str, request: dict[str, Any]) -> dict[str, Any]:
+        kind = KINDS[kind_name]
+        at = now_us()
+        row = self._prepare(kind_name, request, at)
+        arn, name, name_key, src_key = row["arn"], row["name"], row["name_key"], row["source_key"]
+        source = json.loads(row["source"]) if row["source"] is not None else None
+
         def tx(conn: Connection) -> None:
             self._refuse_existing(conn, kind, name_key, src_key, source)
             try:
                 conn.execute(_INSERT_ENTITY, row)
             except IntegrityError:  # a concurrent writer won the race for the same identity
                 raise self._exists_error(kind, name, source) from None
-            self._record(
-                conn,
-                at,
-                arn,
-                f"Create{kind.noun}",
-                {
-                    "name": name,
-                    "type": entity_type,
-                    "source": source,
-                    "description": description,
-                    "status": status,
-                    "properties": properties,
-                    "metadata": metadata,
-                    "tags": tags,
-                },
-            )
+            self._record(conn, at, arn, f"Create{kind.noun}", created_state(row))
 
         self.db.run(tx, write=True)
         return {kind.arn_key: arn}

@@ -6,10 +6,13 @@ building would cost more than the statement itself here, so these go to the driv
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
+from sqlalchemy import Table
 from sqlalchemy.engine import Connection
+
+T = TypeVar("T")
 
 # SQLite allows 32,766 bound parameters per statement; stay well below.
 CHUNK = 5000
@@ -22,7 +25,34 @@ def _in_list(conn: Connection, ids: Sequence[int]) -> tuple[str, tuple[Any, ...]
     return "= ANY(%s)", (list(ids),)
 
 
-def chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+def _rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    """All rows of a statement, straight from the driver's cursor (no result wrapping)."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows through the driver's executemany (bulk paths only)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})"
+    )
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
+    finally:
+        cursor.close()
+
+
+def chunks(ids: Sequence[T]) -> Iterator[Sequence[T]]:
     for start in range(0, len(ids), CHUNK):
         yield ids[start : start + CHUNK]
 
@@ -30,15 +60,23 @@ def chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
 def hop_with_topo(
     conn: Connection, frontier: Sequence[int], *, forward: bool
 ) -> Iterator[tuple[int, int]]:
-    """(neighbour id, neighbour position) one association away from the frontier."""
+    """(neighbour id, neighbour position) of each entity one association away from the
+    frontier.
+
+    Two statements rather than a join: knowing the neighbours' ids, the database fetches
+    exactly those by primary key, where a join planned from statistics may hash every entity
+    for a large frontier (PostgreSQL does), a cost that grows with the store.
+    """
     near, far = ("src_id", "dst_id") if forward else ("dst_id", "src_id")
+    neighbours: dict[int, None] = {}
     for part in chunks(frontier):
         clause, params = _in_list(conn, part)
-        sql = (
-            f"SELECT e.id, COALESCE(e.topo, e.id) FROM associations a "
-            f"JOIN entities e ON e.id = a.{far} WHERE a.{near} {clause}"
-        )
-        for row in conn.exec_driver_sql(sql, params):
+        sql = f"SELECT {far} FROM associations WHERE {near} {clause}"
+        neighbours.update((row[0], None) for row in _rows(conn, sql, params))
+    for part in chunks(list(neighbours)):
+        clause, params = _in_list(conn, part)
+        sql = f"SELECT id, COALESCE(topo, id) FROM entities WHERE id {clause}"
+        for row in _rows(conn, sql, params):
             yield row[0], row[1]
 
 
@@ -51,7 +89,7 @@ def hop_edges(
     for part in chunks(frontier):
         clause, params = _in_list(conn, part)
         sql = f"SELECT src_id, dst_id, type FROM associations WHERE {near} {clause}"
-        for row in conn.exec_driver_sql(sql, params):
+        for row in _rows(conn, sql, params):
             yield row[0], row[1], row[2]
 
 
@@ -63,4 +101,4 @@ def fetch_vertices(conn: Connection, ids: Sequence[int]) -> Iterator[tuple[Any, 
             "SELECT id, arn, kind, name, type, source_uri, status, properties, created_at, "
             f"modified_at FROM entities WHERE id {clause}"
         )
-        yield from conn.exec_driver_sql(sql, params)
+        yield from _rows(conn, sql, params)

@@ -12,6 +12,7 @@ from mllineage import limits, validation
 from mllineage.store.base import Response, Store
 from mllineage.store.common import dumps, operation
 from mllineage.store.sql.associations import AssociationOps
+from mllineage.store.sql.bulk import BulkOps
 from mllineage.store.sql.engine import Database
 from mllineage.store.sql.entities import EntityOps
 from mllineage.store.sql.tags import TagOps
@@ -30,7 +31,7 @@ def local_user() -> dict[str, Any]:
     return {"UserProfileName": name}
 
 
-class SqlStore(EntityOps, AssociationOps, TagOps, QueryOps, Store):
+class SqlStore(BulkOps, EntityOps, AssociationOps, TagOps, QueryOps, Store):
     """A lineage store in an SQLite file, SQLite in memory, or PostgreSQL.
 
     Args:
@@ -195,6 +196,10 @@ class SqlStore(EntityOps, AssociationOps, TagOps, QueryOps, Store):
     @operation("DeleteTags")
     def delete_tags(self, **request: Any) -> Response:
         return self._delete_tags(**request)
+
+    @operation("PutLineage")
+    def put_lineage(self, **request: Any) -> Response:
+        return self._put_lineage(**request)
 
     @operation("ListEntityDetails")
     def list_entity_details(self, **request: Any) -> Response:

@@ -23,7 +23,6 @@ from mllineage.store.common import (
     decode_token,
     encode_token,
     fingerprint,
-    us_to_datetime,
 )
 from mllineage.store.sql.core import LINEAGE_TYPE, SqlCore
 from mllineage.store.sql.graph_sql import chunks, fetch_vertices, hop_edges
@@ -166,19 +165,27 @@ def _string_list(value: Any, arg: str, max_items: int) -> list[Any]:
     return list(value)
 
 
+def iso_utc(us: int) -> str:
+    """Microseconds since the epoch as ISO 8601 UTC, e.g. ``2024-01-15T09:30:00.000001+00:00``
+    (the same text as ``datetime.isoformat()``, without building a datetime)."""
+    seconds, micros = divmod(us, 1_000_000)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    return f"{stamp}.{micros:06d}+00:00" if micros else f"{stamp}+00:00"
+
+
 def vertex_properties(row: Any) -> dict[str, str]:
     """A vertex's user properties plus its own fields (which win on a clash)."""
     _id, _arn, kind, name, etype, source_uri, status, props, created, modified = row
-    out: dict[str, str] = json.loads(props)
+    out: dict[str, str] = json.loads(props) if props != "{}" else {}
     if name is not None:
-        out[f"{kind}_name"] = name
-    out[f"{kind}_type"] = etype
+        out[kind + "_name"] = name
+    out[kind + "_type"] = etype
     if source_uri is not None:
         out["source_uri"] = source_uri
     if status is not None:
         out["status"] = status
-    out["creation_time"] = us_to_datetime(created).isoformat()
-    out["last_modified_time"] = us_to_datetime(modified).isoformat()
+    out["creation_time"] = iso_utc(created)
+    out["last_modified_time"] = iso_utc(modified) if modified != created else out["creation_time"]
     return out
 
 
@@ -299,8 +306,6 @@ class QueryOps(SqlCore):
                     "Type": row[4],
                     "LineageType": LINEAGE_TYPE[row[2]],
                     "Properties": props,
-                    "CreationTime": us_to_datetime(row[8]),
-                    "LastModifiedTime": us_to_datetime(row[9]),
                 }
                 for row, props in zip(graph.vertices, graph.properties, strict=True)
             ],

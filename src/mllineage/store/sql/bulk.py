@@ -1,0 +1,342 @@
+"""PutLineage: many entities and associations in one atomic call, at bulk speed.
+
+The extension behind ``Session.bulk()``. Every entity and association obeys the rules of the
+single-item operations (validation, identity, the DAG, the per-entity limit); the call writes
+all of them or nothing. Speed comes from doing per batch what the single operations do per
+item: one identity check, one position assignment, and multi-row inserts.
+
+New entities are given positions in the topological order above every position in use, in an
+order that respects the new associations among them; so associations from existing entities
+to new ones and among new ones need no search at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy.engine import Connection
+
+from mllineage import limits, validation
+from mllineage.errors import ResourceLimitExceeded, ResourceNotFound, ValidationException
+from mllineage.store.common import check_members, dumps, now_us
+from mllineage.store.sql import dag
+from mllineage.store.sql.associations import AssociationOps
+from mllineage.store.sql.core import KINDS
+from mllineage.store.sql.entities import EntityOps, created_state
+from mllineage.store.sql.graph_sql import chunks, insert_many
+from mllineage.store.sql.schema import associations, entities
+from mllineage.store.sql.schema import changes as changes_table
+
+MAX_ITEMS = 1_000_000
+
+_INSERT_EDGES = insert(associations)
+_DEGREES = select(associations.c.src_id, associations.c.dst_id)
+
+Ref = tuple[str, Any]  # ("new", index) or ("arn", arn)
+
+
+class BulkOps(EntityOps, AssociationOps):
+    """The PutLineage extension."""
+
+    def _put_lineage(self, **request: Any) -> dict[str, Any]:
+        req = check_members(request, ("Entities", "Associations"))
+        entity_requests = _items(req.get("Entities", []), "Entities")
+        edge_requests = _items(req.get("Associations", []), "Associations")
+        if len(entity_requests) + len(edge_requests) > MAX_ITEMS:
+            raise ValueError(f"PutLineage takes at most {MAX_ITEMS:,} items per call")
+        at = now_us()
+        rows = [self._bulk_row(i, e, at) for i, e in enumerate(entity_requests)]
+        _refuse_duplicate_identities(rows)
+        edges = [self._bulk_edge(i, e, len(rows)) for i, e in enumerate(edge_requests)]
+        order = _new_order(len(rows), edges)
+
+        def tx(conn: Connection) -> list[str]:
+            self._lock_dag(conn)
+            self._refuse_existing_identities(conn, rows)
+            existing = self._existing_ends(conn, edges)
+            top = conn.exec_driver_sql("SELECT MAX(topo) FROM entities").scalar()
+            base = max(int(top or 0), dag.RELOCATED_BASE)
+            for rank, index in enumerate(order):
+                rows[index]["topo"] = base + 1 + rank
+            insert_many(conn, entities, rows)
+            ids = self._ids_of(conn, [row["arn"] for row in rows])
+            self._insert_edges(conn, edges, ids, rows, existing, at)
+            changes = [
+                self._change(at, row["arn"], f"Create{KINDS[row['kind']].noun}", created_state(row))
+                for row in rows
+            ]
+            changes += [
+                self._change(
+                    at, _arn_of(s, rows), "AddAssociation", {"type": t}, peer=_arn_of(d, rows)
+                )
+                for s, d, t in edges
+            ]
+            insert_many(conn, changes_table, changes)
+            return [row["arn"] for row in rows]
+
+        arns = self.db.run(tx, write=True)
+        return {"Arns": arns, "AssociationCount": len(edges)}
+
+    def _ids_of(self, conn: Connection, arns: list[str]) -> list[int]:
+        found: dict[str, int] = {}
+        for part in chunks(arns):
+            found.update(
+                (r.arn, r.id)
+                for r in conn.execute(
+                    select(entities.c.arn, entities.c.id).where(entities.c.arn.in_(part))
+                )
+            )
+        return [found[arn] for arn in arns]
+
+    def _bulk_row(self, index: int, item: Any, at: int) -> dict[str, Any]:
+        if not isinstance(item, Mapping):
+            raise ValueError(f"Entities[{index}] must be a dict, got {type(item).__name__}")
+        body = dict(item)
+        kind = validation.check_choice(
+            body.pop("EntityKind", None), f"Entities[{index}].EntityKind", validation.ENTITY_KINDS
+        )
+        try:
+            row = self._prepare(kind, body, at)
+        except ValueError as error:
+            raise ValueError(f"Entities[{index}]: {error}") from None
+        row["topo"] = None
+        return row
+
+    def _bulk_edge(self, index: int, item: Any, count: int) -> tuple[Ref, Ref, str]:
+        if not isinstance(item, Mapping):
+            raise ValueError(f"Associations[{index}] must be a dict, got {type(item).__name__}")
+        body = check_members(
+            item, ("Source", "Destination", "AssociationType"), ("Source", "Destination")
+        )
+        ends = tuple(
+            _ref(body[k], f"Associations[{index}].{k}", count) for k in ("Source", "Destination")
+        )
+        kind = validation.check_association_type(
+            body.get("AssociationType", "AssociatedWith"), f"Associations[{index}].AssociationType"
+        )
+        if ends[0] == ends[1]:
+            raise ValidationException(
+                f"Associations[{index}]: an entity cannot be associated with itself"
+            )
+        return ends[0], ends[1], kind
+
+    def _refuse_existing_identities(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        for kind in ("action", "context"):
+            keys = [r["name_key"] for r in rows if r["kind"] == kind]
+            for part in chunks(keys):
+                found = conn.execute(
+                    select(entities.c.arn).where(
+                        entities.c.scope == self.scope,
+                        entities.c.kind == kind,
+                        entities.c.name_key.in_(part),
+                    )
+                ).first()
+                if found is not None:
+                    raise ValidationException(f"{KINDS[kind].noun} already exists: {found.arn}")
+        keys = [r["source_key"] for r in rows if r["source_key"] is not None]
+        for part in chunks(keys):
+            found = conn.execute(
+                select(entities.c.arn, entities.c.source_uri).where(
+                    entities.c.scope == self.scope, entities.c.source_key.in_(part)
+                )
+            ).first()
+            if found is not None:
+                raise ValidationException(
+                    f"Artifact with source {found.source_uri!r} (and the same source types) "
+                    f"already exists: {found.arn}"
+                )
+
+    def _existing_ends(
+        self, conn: Connection, edges: list[tuple[Ref, Ref, str]]
+    ) -> dict[str, tuple[int, int]]:
+        """(id, position) of every existing entity an association names."""
+        arns = sorted({ref[1] for s, d, _ in edges for ref in (s, d) if ref[0] == "arn"})
+        found: dict[str, tuple[int, int]] = {}
+        for part in chunks(arns):
+            for row in conn.execute(
+                select(entities.c.arn, entities.c.id, entities.c.topo, entities.c.scope).where(
+                    entities.c.arn.in_(part)
+                )
+            ):
+                if row.scope == self.scope:
+                    found[row.arn] = (row.id, row.topo if row.topo is not None else row.id)
+        missing = [a for a in arns if a not in found]
+        if missing:
+            raise ResourceNotFound(
+                f"Associations: no artifact, action or context with ARN {', '.join(missing[:5])}"
+            )
+        return found
+
+    def _insert_edges(
+        self,
+        conn: Connection,
+        edges: list[tuple[Ref, Ref, str]],
+        ids: list[int],
+        rows: list[dict[str, Any]],
+        existing: dict[str, tuple[int, int]],
+        at: int,
+    ) -> None:
+        def resolve(ref: Ref) -> tuple[int, int]:
+            if ref[0] == "new":
+                return ids[ref[1]], int(rows[ref[1]]["topo"])
+            return existing[ref[1]]
+
+        resolved = [(resolve(s), resolve(d), t) for s, d, t in edges]
+        pairs = [(s[0], d[0]) for s, d, _ in resolved]
+        if len(set(pairs)) != len(pairs):
+            raise ValidationException("Associations lists the same association twice")
+        self._refuse_existing_edges(
+            conn,
+            [
+                p
+                for p, (s, d, _) in zip(pairs, edges, strict=True)
+                if s[0] == "arn" and d[0] == "arn"
+            ],
+        )
+        self._check_degrees(conn, pairs, {i for i, _ in existing.values()})
+        ordered = [
+            {
+                "src_id": s[0],
+                "dst_id": d[0],
+                "type": t,
+                "scope": self.scope,
+                "created_at": at,
+                "created_by": self.actor_json,
+            }
+            for s, d, t in resolved
+            if s[1] < d[1]
+        ]
+        insert_many(conn, associations, ordered)
+        for s, d, t in resolved:
+            if s[1] < d[1]:
+                continue
+            src_topo, dst_topo = (_position(conn, s[0]), _position(conn, d[0]))
+            try:
+                dag.order_for_edge(conn, s[0], src_topo, d[0], dst_topo)
+            except dag.CycleError:
+                raise ValidationException(
+                    "Associations would create a cycle (lineage is a DAG)"
+                ) from None
+            conn.execute(
+                _INSERT_EDGES,
+                {
+                    "src_id": s[0],
+                    "dst_id": d[0],
+                    "type": t,
+                    "scope": self.scope,
+                    "created_at": at,
+                    "created_by": self.actor_json,
+                },
+            )
+
+    def _refuse_existing_edges(self, conn: Connection, pairs: list[tuple[int, int]]) -> None:
+        for part in chunks(pairs):
+            found = conn.execute(
+                select(associations.c.src_id).where(
+                    tuple_(associations.c.src_id, associations.c.dst_id).in_(part)
+                )
+            ).first()
+            if found is not None:
+                raise ValidationException("Associations lists an association that exists")
+
+    def _check_degrees(
+        self, conn: Connection, pairs: list[tuple[int, int]], existing_ids: set[int]
+    ) -> None:
+        added: dict[int, int] = {}
+        for s, d in pairs:
+            added[s] = added.get(s, 0) + 1
+            added[d] = added.get(d, 0) + 1
+        for entity_id, count in added.items():
+            total = count + (self._degree(conn, entity_id) if entity_id in existing_ids else 0)
+            if total > limits.MAX_ASSOCIATIONS_PER_ENTITY:
+                raise ResourceLimitExceeded(
+                    f"an entity would have {total} associations; at most "
+                    f"{limits.MAX_ASSOCIATIONS_PER_ENTITY} are allowed per entity"
+                )
+
+    def _change(
+        self, at: int, arn: str, op: str, detail: dict[str, Any], peer: str | None = None
+    ) -> dict[str, Any]:
+        return {
+            "at": at,
+            "scope": self.scope,
+            "arn": arn,
+            "peer_arn": peer,
+            "op": op,
+            "actor": self.actor_json,
+            "detail": dumps(detail),
+        }
+
+
+def _items(value: Any, arg: str) -> Sequence[Any]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+        raise ValueError(f"{arg} must be a list")
+    return value
+
+
+def _ref(value: Any, arg: str, count: int) -> Ref:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value < count:
+            raise ValueError(f"{arg} is entity index {value}, but Entities has {count} entries")
+        return ("new", value)
+    return ("arn", validation.parse_arn(value, arg).arn)
+
+
+def _arn_of(ref: Ref, rows: list[dict[str, Any]]) -> str:
+    return str(rows[ref[1]]["arn"]) if ref[0] == "new" else str(ref[1])
+
+
+def _position(conn: Connection, entity_id: int) -> int:
+    return int(
+        conn.execute(
+            select(entities.c.topo, entities.c.id).where(entities.c.id == bindparam("id")),
+            {"id": entity_id},
+        )
+        .one()
+        .topo
+        or entity_id
+    )
+
+
+def _refuse_duplicate_identities(rows: list[dict[str, Any]]) -> None:
+    seen: set[tuple[str, str]] = set()
+    for index, row in enumerate(rows):
+        for key in (("name", row["kind"], row["name_key"]), ("source", "", row["source_key"])):
+            if key[2] is None:
+                continue
+            if (key[1], key[2]) in seen:
+                what = (
+                    f"{row['kind']} name {row['name']!r}"
+                    if key[0] == "name"
+                    else f"artifact source {json.loads(row['source'])['SourceUri']!r}"
+                )
+                raise ValidationException(f"Entities[{index}]: the {what} appears twice")
+            seen.add((key[1], key[2]))
+
+
+def _new_order(count: int, edges: list[tuple[Ref, Ref, str]]) -> list[int]:
+    """The new entities in an order that respects the associations among them (Kahn)."""
+    successors: list[list[int]] = [[] for _ in range(count)]
+    indegree = [0] * count
+    for s, d, _ in edges:
+        if s[0] == "new" and d[0] == "new":
+            successors[s[1]].append(d[1])
+            indegree[d[1]] += 1
+    ready = deque(i for i in range(count) if indegree[i] == 0)
+    order: list[int] = []
+    while ready:
+        node = ready.popleft()
+        order.append(node)
+        for nxt in successors[node]:
+            indegree[nxt] -= 1
+            if indegree[nxt] == 0:
+                ready.append(nxt)
+    if len(order) != count:
+        raise ValidationException(
+            "Associations among the new entities form a cycle (lineage is a DAG)"
+        )
+    return order

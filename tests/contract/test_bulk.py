@@ -1,0 +1,232 @@
+"""PutLineage (``Session.bulk()``): many entities and associations, atomically, on every store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mllineage import Artifact, Association, LineageQuery, Session
+from mllineage.errors import ResourceLimitExceeded, ResourceNotFound, ValidationException
+from mllineage.store.base import Store
+from tests.helpers import refused, unique
+
+
+def _entity_count(store: Store) -> int:
+    return sum(
+        len(list(store.paginate(f"list_{kind}s", f"{kind.title()}Summaries", MaxResults=100)))
+        for kind in ("artifact", "action", "context")
+    )
+
+
+def _chain(n: int, prefix: str) -> dict[str, Any]:
+    entities: list[dict[str, Any]] = [
+        {
+            "EntityKind": "artifact",
+            "ArtifactType": "Dataset",
+            "Source": {"SourceUri": f"s3://bulk/{prefix}/{i}"},
+        }
+        for i in range(n)
+    ]
+    associations = [
+        {"Source": i, "Destination": i + 1, "AssociationType": "DerivedFrom"} for i in range(n - 1)
+    ]
+    return {"Entities": entities, "Associations": associations}
+
+
+def test_put_lineage_writes_entities_and_associations(store: Store) -> None:
+    name = unique("proc")
+    answer = store.put_lineage(
+        Entities=[
+            {
+                "EntityKind": "artifact",
+                "ArtifactType": "Dataset",
+                "Source": {"SourceUri": f"s3://bulk/{name}/in"},
+                "Properties": {"k": "v"},
+            },
+            {
+                "EntityKind": "action",
+                "ActionName": name,
+                "ActionType": "Processing",
+                "Status": "Completed",
+                "Tags": [{"Key": "team", "Value": "ml"}],
+            },
+            {"EntityKind": "context", "ContextName": name, "ContextType": "Pipeline"},
+        ],
+        Associations=[
+            {"Source": 0, "Destination": 1, "AssociationType": "ContributedTo"},
+            {"Source": 1, "Destination": 2},
+        ],
+    )
+    data, action, context = answer["Arns"]
+    assert answer["AssociationCount"] == 2
+    assert store.describe_artifact(ArtifactArn=data)["Properties"] == {"k": "v"}
+    assert store.describe_action(ActionName=action)["Status"] == "Completed"
+    assert store.list_tags(ResourceArn=action)["Tags"] == [{"Key": "team", "Value": "ml"}]
+    edges = store.list_associations(SourceArn=action)["AssociationSummaries"]
+    assert [(e["DestinationArn"], e["AssociationType"]) for e in edges] == [
+        (context, "AssociatedWith")
+    ]
+    graph = store.lineage_graph(StartArns=[context], Direction="Ascendants")
+    assert {v["Arn"] for v in graph["Vertices"]} == {data, action, context}
+
+
+def test_put_lineage_links_new_entities_to_existing_ones_both_ways(store: Store) -> None:
+    old_in = store.create_artifact(
+        ArtifactType="Dataset", Source={"SourceUri": f"s3://{unique()}"}
+    )["ArtifactArn"]
+    old_out = store.create_artifact(ArtifactType="Model", Source={"SourceUri": f"s3://{unique()}"})[
+        "ArtifactArn"
+    ]
+    answer = store.put_lineage(
+        Entities=[{"EntityKind": "action", "ActionName": unique(), "ActionType": "Training"}],
+        Associations=[
+            {"Source": old_in, "Destination": 0, "AssociationType": "ContributedTo"},
+            {"Source": 0, "Destination": old_out, "AssociationType": "Produced"},
+        ],
+    )
+    [train] = answer["Arns"]
+    graph = store.lineage_graph(StartArns=[old_out], Direction="Ascendants")
+    assert [v["Arn"] for v in graph["Vertices"]] == [old_out, train, old_in]
+    with refused(ValidationException, "cycle"):
+        store.add_association(SourceArn=old_out, DestinationArn=old_in)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        pytest.param(
+            lambda b: b["Associations"].append({"Source": 3, "Destination": 0}),
+            ValidationException,
+            "cycle",
+            id="cycle",
+        ),
+        pytest.param(
+            lambda b: b["Associations"].append({"Source": 0, "Destination": 0}),
+            ValidationException,
+            "itself",
+            id="self-loop",
+        ),
+        pytest.param(
+            lambda b: b["Associations"].append({"Source": 0, "Destination": 1}),
+            ValidationException,
+            "twice",
+            id="duplicate",
+        ),
+        pytest.param(
+            lambda b: b["Entities"].append(dict(b["Entities"][0])),
+            ValidationException,
+            "twice",
+            id="same-source",
+        ),
+        pytest.param(
+            lambda b: b["Associations"].append({"Source": 0, "Destination": 9}),
+            ValidationException,
+            "index 9",
+            id="bad-index",
+        ),
+        pytest.param(
+            lambda b: b["Associations"].append(
+                {
+                    "Source": 0,
+                    "Destination": "arn:aws:sagemaker:local:000000000000:artifact/" + "0" * 32,
+                }
+            ),
+            ResourceNotFound,
+            "no artifact",
+            id="missing-arn",
+        ),
+        pytest.param(
+            lambda b: b["Entities"][2].update(Properties={"k": 5}),
+            ValidationException,
+            r"Entities\[2\]",
+            id="bad-property",
+        ),
+    ],
+)
+def test_put_lineage_is_all_or_nothing(
+    store: Store, change: Any, error: type[Exception], match: str
+) -> None:
+    before = _entity_count(store)
+    batch = _chain(4, unique())
+    change(batch)
+    with pytest.raises(error, match=match):  # type: ignore[call-overload]
+        store.put_lineage(**batch)
+    assert _entity_count(store) == before
+
+
+def test_put_lineage_refuses_an_identity_that_exists(store: Store) -> None:
+    name = unique()
+    store.create_action(ActionName=name, ActionType="Training")
+    before = _entity_count(store)
+    with refused(ValidationException, "already exists"):
+        store.put_lineage(
+            Entities=[
+                {
+                    "EntityKind": "artifact",
+                    "ArtifactType": "Dataset",
+                    "Source": {"SourceUri": f"s3://{unique()}"},
+                },
+                {"EntityKind": "action", "ActionName": name.upper(), "ActionType": "Training"},
+            ]
+        )
+    assert _entity_count(store) == before
+
+
+def test_put_lineage_keeps_the_association_limit(store: Store) -> None:
+    hub = store.create_context(ContextName=unique(), ContextType="Hub")["ContextArn"]
+    batch: dict[str, Any] = {"Entities": [], "Associations": []}
+    for i in range(1001):
+        batch["Entities"].append(
+            {
+                "EntityKind": "artifact",
+                "ArtifactType": "Dataset",
+                "Source": {"SourceUri": f"s3://{unique()}/{i}"},
+            }
+        )
+        batch["Associations"].append({"Source": i, "Destination": hub})
+    with refused(ResourceLimitExceeded, "1000"):
+        store.put_lineage(**batch)
+    assert store.list_associations(DestinationArn=hub)["AssociationSummaries"] == []
+
+
+def test_session_bulk_writes_on_exit_and_sets_arns(tmp_path: Any) -> None:
+    with Session(f"sqlite:///{tmp_path}/bulk.db") as session:
+        with session.bulk() as bulk:
+            data = bulk.artifact(artifact_type="Dataset", source={"source_uri": "s3://b/d"})
+            train = bulk.action(action_name="train", action_type="Training")
+            bulk.associate(data, train, "ContributedTo")
+            with pytest.raises(ValueError, match="once the bulk block has been written"):
+                _ = data.arn
+        assert Artifact.load(data.arn, sagemaker_session=session).source == {
+            "source_uri": "s3://b/d"
+        }
+        [edge] = Association.list(source_arn=data.arn, sagemaker_session=session)
+        assert edge.destination_arn == train.arn
+        graph = LineageQuery([train.arn], "Ascendants", sagemaker_session=session).query()
+        assert len(graph["Vertices"]) == 2
+
+
+def _add_then_fail(session: Session) -> None:
+    with session.bulk() as bulk:
+        bulk.artifact(artifact_type="Dataset", source={"source_uri": "s3://b/d"})
+        raise RuntimeError("stop")
+
+
+def test_session_bulk_writes_nothing_when_the_block_raises(tmp_path: Any) -> None:
+    with Session(f"sqlite:///{tmp_path}/bulk.db") as session:
+        with pytest.raises(RuntimeError, match="stop"):
+            _add_then_fail(session)
+        assert Artifact.list(sagemaker_session=session) == []
+
+
+def test_session_bulk_checks_arguments_as_create_does(tmp_path: Any) -> None:
+    with Session(f"sqlite:///{tmp_path}/bulk.db") as session, session.bulk() as bulk:
+        with pytest.raises(ValueError, match="artifact_type is required"):
+            bulk.artifact(source={"source_uri": "s3://b/d"})
+        with pytest.raises(ValueError, match="association_type must be one of"):
+            bulk.associate(
+                "arn:aws:sagemaker:local:000000000000:action/a",
+                "arn:aws:sagemaker:local:000000000000:action/b",
+                "Feeds",
+            )
