@@ -1,0 +1,203 @@
+"""No full-table scans on the lineage paths: every statement that a lineage query or an
+association write issues is answered from an index, on SQLite and on PostgreSQL.
+
+The statements are captured from real store calls (SQLite's trace callback; PostgreSQL's
+auto_explain, which reports each executed statement's plan as a notice), so the test follows
+the store's SQL wherever it changes. The graph is large enough, and analysed, for a planner to
+prefer a scan if the indexes did not serve.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from mllineage.store.sql.store import SqlStore
+from tests.conftest import POSTGRES_URL, fresh_account_id, needs_postgres
+from tests.helpers import action, artifact, bulk_artifacts, bulk_links, context, link
+
+# What graph_sql.py sends, by dialect: each must be seen (and pass) or the test proves nothing.
+GRAPH_SQL = {
+    "neighbours forward": r"SELECT dst_id FROM associations WHERE src_id",
+    "neighbours backward": r"SELECT src_id FROM associations WHERE dst_id",
+    "positions": r"SELECT id, COALESCE\(topo, id\) FROM entities WHERE id",
+    "hop forward": r"SELECT src_id, dst_id, type FROM associations WHERE src_id",
+    "hop backward": r"SELECT src_id, dst_id, type FROM associations WHERE dst_id",
+    "fetch vertices": r"FROM entities WHERE id (IN|= ANY)",
+}
+
+
+def build_graph(store: SqlStore, width: int, ballast: int) -> dict[str, Any]:
+    """A root with ``width`` children of ``width`` children each (loaded in bulk), a small
+    pipeline made through the API, ``ballast`` unrelated pairs of linked entities (the rest of
+    the store, many times the size of what the calls touch) and fresh statistics."""
+    others = bulk_artifacts(store, 2 * ballast)
+    bulk_links(store, zip(others[::2], others[1::2], strict=True))
+    [root] = bulk_artifacts(store, 1)
+    children = bulk_artifacts(store, width)
+    leaves = bulk_artifacts(store, width * width)
+    bulk_links(
+        store,
+        [(root, c) for c in children] + [(children[i // width], x) for i, x in enumerate(leaves)],
+    )
+    data = artifact(store, "s3://plan/data", Properties={"split": "train"})
+    job = action(store, "plan-job")
+    model = artifact(store, "s3://plan/model", ArtifactType="Model")
+    ctx = context(store, "plan-ctx")
+    link(store, data, job)
+    link(store, job, model)
+    link(store, model, ctx)
+    store.db.run(lambda conn: [conn.exec_driver_sql(f"ANALYZE {t}") for t in TABLES], write=True)
+    return {"root": root, "children": children, "leaves": leaves, "pipeline": [data, job, model]}
+
+
+TABLES = ("entities", "associations")
+
+
+def exercise(store: SqlStore, graph: dict[str, Any]) -> None:
+    """The lineage paths: queries in every direction, and association writes that take the
+    fast path, the relocation of a small closure and the Pearce-Kelly reorder."""
+    data, job, model = graph["pipeline"]
+    for direction in ("Ascendants", "Descendants", "Both"):
+        store.query_lineage(StartArns=[job], Direction=direction, MaxDepth=5)
+    store.query_lineage(
+        StartArns=[graph["root"]], Direction="Descendants", MaxDepth=1, IncludeEdges=True
+    )
+    store.lineage_graph(
+        StartArns=[model], Direction="Ascendants", Filters={"Properties": {"split": "train"}}
+    )
+    output, source = artifact(store), artifact(store)
+    link(store, model, output)  # older -> newer: the fast path
+    link(store, source, data)  # newer -> older, a small closure: relocation
+    link(store, artifact(store), graph["root"])  # a closure past the budget: Pearce-Kelly
+    store.delete_association(SourceArn=model, DestinationArn=output)
+    store.delete_artifact(ArtifactArn=source)
+
+
+def check_graph_sql_seen(statements: list[str]) -> None:
+    for name, pattern in GRAPH_SQL.items():
+        assert any(re.search(pattern, s) for s in statements), f"{name} was never issued"
+
+
+# -- SQLite ---------------------------------------------------------------------------------
+@contextmanager
+def sqlite_statements(store: SqlStore) -> Iterator[list[str]]:
+    """Every SQL statement the store sends to SQLite in the block, with its values inlined."""
+    statements: list[str] = []
+
+    def trace(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.set_trace_callback(statements.append)
+
+    event.listen(store.db.engine, "checkout", trace)
+    try:
+        yield statements
+    finally:
+        event.remove(store.db.engine, "checkout", trace)
+
+
+def sqlite_plan(store: SqlStore, statement: str) -> list[str]:
+    rows = store.db.run(
+        lambda conn: conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}").all(), write=False
+    )
+    return [row[3] for row in rows]
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
+    store = SqlStore(f"sqlite:///{tmp_path / 'plan.db'}")
+    yield store
+    store.close()
+
+
+def test_sqlite_lineage_paths_use_indexes(sqlite_store: SqlStore) -> None:
+    graph = build_graph(sqlite_store, width=50, ballast=25_000)
+    with sqlite_statements(sqlite_store) as statements:
+        exercise(sqlite_store, graph)
+    check_graph_sql_seen(statements)
+    explained = [s for s in statements if re.match(r"\s*(SELECT|UPDATE|DELETE|WITH)\b", s)]
+    assert len(explained) > 20
+    for statement in explained:
+        plan = sqlite_plan(sqlite_store, statement)
+        scans = [s for s in plan if s.startswith("SCAN ") and s != "SCAN CONSTANT ROW"]
+        assert not scans, f"{statement}\n  scans: {scans}\n  plan: {plan}"
+        assert any(re.search(r"USING .*(INDEX|PRIMARY KEY)", step) for step in plan), (
+            f"{statement}\n  plan: {plan}"
+        )
+
+
+def test_sqlite_hop_plans_name_their_index(sqlite_store: SqlStore) -> None:
+    graph = build_graph(sqlite_store, width=10, ballast=5_000)
+    with sqlite_statements(sqlite_store) as statements:
+        exercise(sqlite_store, graph)
+    hops = [s for s in statements if "FROM associations" in s and " IN (" in s]
+    assert hops
+    for statement in hops:
+        plan = " | ".join(sqlite_plan(sqlite_store, statement))
+        assert re.search(r"SEARCH associations USING (PRIMARY KEY|COVERING INDEX)", plan), plan
+    fetches = [s for s in statements if "FROM entities WHERE id IN (" in s]
+    assert fetches
+    for statement in fetches:
+        plan = " | ".join(sqlite_plan(sqlite_store, statement))
+        assert plan == "SEARCH entities USING INTEGER PRIMARY KEY (rowid=?)", plan
+
+
+# -- PostgreSQL -----------------------------------------------------------------------------
+INDEX_SCAN = r"Index (Only )?Scan (using|on) ({})"  # plain, index-only or bitmap
+
+
+@contextmanager
+def postgres_plans(store: SqlStore) -> Iterator[list[str]]:
+    """The plan of every statement the store runs in the block, from auto_explain."""
+    plans: list[str] = []
+
+    def explain(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("LOAD 'auto_explain'")
+            cursor.execute("SET auto_explain.log_min_duration = 0")
+            cursor.execute("SET auto_explain.log_level = 'notice'")
+            cursor.execute("SET client_min_messages = 'notice'")
+        dbapi_connection.add_notice_handler(lambda notice: plans.append(notice.message_primary))
+
+    event.listen(store.db.engine, "checkout", explain)
+    try:
+        yield plans
+    finally:
+        event.remove(store.db.engine, "checkout", explain)
+
+
+@pytest.fixture
+def postgres_store() -> Iterator[SqlStore]:
+    """A store with an engine of its own (its connections get auto_explain)."""
+    if not POSTGRES_URL:
+        pytest.skip("MLLINEAGE_TEST_POSTGRES_URL is not set")
+    store = SqlStore(POSTGRES_URL, account_id=fresh_account_id())
+    yield store
+    store.close()
+
+
+@needs_postgres
+@pytest.mark.postgres
+def test_postgres_lineage_paths_use_indexes(postgres_store: SqlStore) -> None:
+    graph = build_graph(postgres_store, width=50, ballast=25_000)
+    with postgres_plans(postgres_store) as plans:
+        exercise(postgres_store, graph)
+    statements = [p for p in plans if "Query Text:" in p]
+    check_graph_sql_seen(statements)
+    on_graph = [p for p in statements if re.search(r"\b(entities|associations)\b", p)]
+    assert len(on_graph) > 20
+    for plan in on_graph:
+        assert not re.search(r"Seq Scan on (entities|associations)", plan), plan
+    hops = [p for p in on_graph if re.search(r"FROM associations WHERE \w+ = ANY", p)]
+    assert len(hops) > 5
+    for plan in hops:
+        assert re.search(INDEX_SCAN.format("associations_pkey|ix_associations_dst"), plan), plan
+    fetches = [p for p in on_graph if re.search(r"FROM entities WHERE id = ANY", p)]
+    assert fetches
+    for plan in fetches:
+        assert re.search(INDEX_SCAN.format("entities_pkey"), plan), plan
