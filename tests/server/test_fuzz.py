@@ -22,7 +22,10 @@ EXTENSION_MEMBERS = {
     "ListEntityDetails": ["EntityKind", "SourceUri", "ArtifactType", "CreatedAfter", "SortBy"]
     + ["SortOrder", "NextToken", "MaxResults"],
     "LineageGraph": ["StartArns", "Direction", "IncludeEdges", "Filters", "MaxDepth"],
+    "PutLineage": ["Entities", "Associations"],
 }
+# For an extension added later without an entry above: members of every kind.
+ANY_MEMBERS = ["EntityKind", "StartArns", "Entities", "Associations", "Filters", "NextToken"]
 NAMES = st.sampled_from(
     ["SourceUri", "SourceTypes", "SourceIdType", "Value", "Key", "Types", "LineageTypes"]
     + ["Properties", "CreatedAfter", "ModifiedBefore", "SourceType", "SourceId", "CommitId"]
@@ -51,8 +54,8 @@ JSON = st.recursive(
 
 
 def _members(operation: Operation) -> list[str]:
-    if operation.name in EXTENSION_MEMBERS:
-        return EXTENSION_MEMBERS[operation.name]
+    if operation.target_prefix != "SageMaker":
+        return EXTENSION_MEMBERS.get(operation.name, ANY_MEMBERS)
     return list(MODEL.operation_model(operation.name).input_shape.members)
 
 
