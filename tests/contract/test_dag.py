@@ -9,7 +9,18 @@ import pytest
 
 from mllineage.errors import ValidationException
 from mllineage.store.base import Store
-from tests.helpers import action, artifact, chain, context, edges_of, is_acyclic, link, refused
+from tests.helpers import (
+    action,
+    artifact,
+    bulk_artifacts,
+    bulk_links,
+    chain,
+    context,
+    edges_of,
+    is_acyclic,
+    link,
+    refused,
+)
 
 CYCLE = "would create a cycle"
 
@@ -169,3 +180,28 @@ def test_random_edges_never_close_a_cycle(store: Store) -> None:
             store.delete_association(SourceArn=gone[0], DestinationArn=gone[1])
             accepted.discard(gone)
     assert edges_of(store) == accepted
+
+
+def test_reorder_past_the_relocation_budget(store: Store) -> None:
+    # The destination has more than 2,000 descendants: rather than move them all, the store
+    # repairs the order with Pearce-Kelly. Cycles through the repaired region are caught.
+    [root] = bulk_artifacts(store, 1)
+    children = bulk_artifacts(store, 46)
+    leaves = bulk_artifacts(store, 46 * 46)
+    bulk_links(
+        store,
+        [(root, c) for c in children] + [(children[i // 46], x) for i, x in enumerate(leaves)],
+    )
+    source = artifact(store)  # newer than the whole tree
+    link(store, source, root)
+    for descendant in (root, children[0], leaves[-1]):
+        with refused(ValidationException, CYCLE):
+            link(store, descendant, source)
+    upstream = artifact(store)
+    link(store, upstream, source)  # moves source's (large) closure again
+    with refused(ValidationException, CYCLE):
+        link(store, leaves[7], upstream)
+    link(store, leaves[7], artifact(store))
+    link(store, children[1], leaves[0])  # within the region, along the order: legal
+    with refused(ValidationException, CYCLE):
+        link(store, leaves[0], children[1])
