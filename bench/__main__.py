@@ -1,0 +1,232 @@
+"""``python -m bench``: the mllineage benchmark suite.
+
+    python -m bench --quick            # a smoke run (CI): small graphs, SQLite only
+    python -m bench                    # diamond 10k, pipeline 10k and 100k, SQLite
+    python -m bench --big              # adds the 1M-vertex pipeline graph
+    python -m bench --postgres URL     # adds PostgreSQL figures beside SQLite
+    python -m bench --mlmd-python P    # adds ML Metadata (a Python with ml-metadata==1.17.1)
+
+Results: a markdown table on stdout, and JSON + markdown in bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import harness
+from bench.pipeline import run_pipeline
+from bench.workloads import diamond
+from mllineage import Session
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _fresh_sqlite(directory: str, name: str) -> tuple[str, str]:
+    path = os.path.join(directory, name)
+    return f"sqlite:///{path}", path
+
+
+def _pg_session(url: str) -> Session:
+    import uuid
+
+    return Session(url, account_id=f"{uuid.uuid4().int % 10**12:012d}")
+
+
+def bench_diamond(args: argparse.Namespace, tmp: str) -> dict[str, Any]:
+    n = args.diamond
+    nodes, edges = diamond(n)
+    out: dict[str, Any] = {"n": n, "vertices": len(nodes), "edges": len(edges)}
+    per_call_budget = min(len(nodes) + len(edges), 3_000 if args.quick else 20_000)
+    nodes_small, edges_small = diamond(max(10, per_call_budget // 3))
+
+    url, _ = _fresh_sqlite(tmp, "diamond-calls.db")
+    with Session(url) as session:
+        out["sqlite_per_call_calls_per_s"], _ = harness.ingest_per_call(
+            session, nodes_small, edges_small, per_call_budget
+        )
+    url, path = _fresh_sqlite(tmp, "diamond.db")
+    with Session(url) as session:
+        out["sqlite_bulk_rows_per_s"], arns = harness.ingest_bulk(session, nodes, edges)
+        last = arns[f"d{n}"]
+        for depth in (10, 20):
+            ms, graph = harness.median_ms(
+                harness.lineage_query(session, last, "Ascendants", depth), args.repeats
+            )
+            floor_ms, reached = harness.median_ms(
+                harness.floor_query(path, last, depth), args.repeats
+            )
+            assert reached == len(graph["Vertices"]), (reached, len(graph["Vertices"]))
+            out[f"depth{depth}"] = {
+                "ms": ms,
+                "floor_ms": floor_ms,
+                "vertices": len(graph["Vertices"]),
+                "edges": len(graph["Edges"]),
+            }
+    if args.postgres:
+        with _pg_session(args.postgres) as session:
+            out["postgres_per_call_calls_per_s"], _ = harness.ingest_per_call(
+                session, nodes_small, edges_small, per_call_budget
+            )
+        with _pg_session(args.postgres) as session:
+            out["postgres_bulk_rows_per_s"], arns = harness.ingest_bulk(session, nodes, edges)
+            for depth in (10, 20):
+                ms, _ = harness.median_ms(
+                    harness.lineage_query(session, arns[f"d{n}"], "Ascendants", depth), args.repeats
+                )
+                out[f"depth{depth}"]["postgres_ms"] = ms
+    if args.mlmd_python:
+        answer = subprocess.run(
+            [
+                args.mlmd_python,
+                str(Path(__file__).parent / "mlmd_diamond.py"),
+                "--n",
+                str(n),
+                "--db",
+                os.path.join(tmp, "mlmd.db"),
+                "--repeats",
+                str(args.repeats),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        out["mlmd"] = json.loads(answer.stdout)
+    return out
+
+
+def table(results: dict[str, Any]) -> str:
+    d = results["diamond"]
+    lines = [
+        f"Machine: {results['machine']}; medians of {results['repeats']} runs; "
+        f"ratios from the same run.",
+        "",
+        f"**Diamond DAG**, N = {d['n']:,} ({d['vertices']:,} vertices, {d['edges']:,} edges):",
+        "",
+        "| measure | mllineage (SQLite) | floor (raw sqlite3, ids only) | ratio to floor |"
+        + (" ML Metadata 1.17.1 | ratio to MLMD |" if "mlmd" in d else "")
+        + (" mllineage (PostgreSQL) |" if "postgres_bulk_rows_per_s" in d else ""),
+        "|---|---|---|---|"
+        + ("---|---|" if "mlmd" in d else "")
+        + ("---|" if "postgres_bulk_rows_per_s" in d else ""),
+    ]
+    for depth in (10, 20):
+        q = d[f"depth{depth}"]
+        row = (
+            f"| ascendants, depth {depth} ({q['vertices']:,} vertices, {q['edges']:,} edges,"
+            f" full Properties) | {q['ms']:.1f} ms | {q['floor_ms']:.2f} ms |"
+            f" {q['ms'] / q['floor_ms']:.1f}× |"
+        )
+        if "mlmd" in d:
+            m = d["mlmd"]["queries"][str(depth)]
+            row += f" {m['ms']:.1f} ms ({m['vertices']:,} vertices) | {q['ms'] / m['ms']:.2f}× |"
+        if "postgres_ms" in q:
+            row += f" {q['postgres_ms']:.1f} ms |"
+        lines.append(row)
+    row = (
+        f"| per-call ingest, SQLite file (create/associate calls) |"
+        f" {d['sqlite_per_call_calls_per_s']:,.0f} calls/s | | |"
+    )
+    if "mlmd" in d:
+        m = d["mlmd"]["ingest_calls_per_s"]
+        row += f" {m:,.0f} calls/s | {d['sqlite_per_call_calls_per_s'] / m:.1f}× |"
+    if "postgres_per_call_calls_per_s" in d:
+        row += f" {d['postgres_per_call_calls_per_s']:,.0f} calls/s |"
+    lines.append(row)
+    row = f"| bulk ingest (`Session.bulk()`) | {d['sqlite_bulk_rows_per_s']:,.0f} rows/s | | |"
+    if "mlmd" in d:
+        row += " | |"
+    if "postgres_bulk_rows_per_s" in d:
+        row += f" {d['postgres_bulk_rows_per_s']:,.0f} rows/s |"
+    lines.append(row)
+    if results.get("pipeline"):
+        lines += [
+            "",
+            "**Pipeline graph** (runs of raw → processing → dataset → training → "
+            "model → deployment, models DerivedFrom the previous one, a context per run):",
+            "",
+            "| size | build (bulk) | peak RSS | impact (descendants of a raw dataset)"
+            " | provenance (ascendants of a late model) | both | association insert"
+            " with DAG check |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for p in results["pipeline"]:
+            lines.append(
+                f"| {p['vertices']:,} vertices | {p['bulk_rows_per_s']:,.0f} rows/s |"
+                f" {p['peak_rss_mb']:,.0f} MB |"
+                + "".join(
+                    f" {p[q]['ms']:.1f} ms ({p[q]['vertices']} v) |"
+                    for q in ("impact", "provenance", "both")
+                )
+                + f" {p['associate_ms']:.2f} ms |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="a smoke run with small graphs")
+    parser.add_argument("--big", action="store_true", help="add the 1M-vertex pipeline graph")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("MLLINEAGE_BENCH_POSTGRES_URL"),
+        help="a PostgreSQL URL to measure beside SQLite",
+    )
+    parser.add_argument(
+        "--mlmd-python",
+        default=os.environ.get("MLMD_PYTHON"),
+        help="a Python with ml-metadata==1.17.1 installed",
+    )
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--pipeline-worker", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.pipeline_worker:
+        print(json.dumps(run_pipeline(args.pipeline_worker, args.repeats)))
+        return
+    args.diamond = 500 if args.quick else 10_000
+    sizes = [2_000] if args.quick else [10_000, 100_000] + ([1_000_000] if args.big else [])
+    results: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}",
+        "repeats": args.repeats,
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    with tempfile.TemporaryDirectory(prefix="mllineage-bench-") as tmp:
+        results["diamond"] = bench_diamond(args, tmp)
+        results["pipeline"] = []
+        for size in sizes:
+            answer = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench",
+                    "--pipeline-worker",
+                    str(size),
+                    "--repeats",
+                    str(args.repeats),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=Path(__file__).parents[1],
+            )
+            results["pipeline"].append(json.loads(answer.stdout))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
+    markdown = table(results)
+    (RESULTS / "latest.md").write_text(markdown + "\n")
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""Measurements shared by the benchmark sections: ingest, queries, the raw floor."""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench.workloads import Edge, Node
+from mllineage import Action, Artifact, Association, Context, LineageQuery, Session
+
+
+def median_ms(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+    """The median wall time of ``fn`` in ms (after one warm-up call) and its last result."""
+    result = fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000, result
+
+
+def create_one(session: Session, node: Node) -> str:
+    """One public-API create call for a workload node; returns its ARN."""
+    if node.kind == "artifact":
+        return Artifact.create(
+            artifact_name=node.key,
+            artifact_type=node.type,
+            source={"source_uri": node.uri},
+            sagemaker_session=session,
+        ).artifact_arn
+    if node.kind == "action":
+        return Action.create(
+            action_name=node.key, action_type=node.type, sagemaker_session=session
+        ).action_arn
+    return Context.create(
+        context_name=node.key, context_type=node.type, sagemaker_session=session
+    ).context_arn
+
+
+def ingest_per_call(
+    session: Session, nodes: list[Node], edges: list[Edge], max_calls: int | None = None
+) -> tuple[float, dict[str, str]]:
+    """Calls per second of ``Artifact.create``/``Action.create``/``Association.create``, one
+    transaction each, in the workload's order (every node, then every edge)."""
+    arns: dict[str, str] = {}
+    calls = 0
+    budget = max_calls if max_calls is not None else len(nodes) + len(edges)
+    start = time.perf_counter()
+    for node in nodes:
+        if calls >= budget:
+            break
+        arns[node.key] = create_one(session, node)
+        calls += 1
+    for edge in edges:
+        if calls >= budget:
+            break
+        if edge.src in arns and edge.dst in arns:
+            Association.create(arns[edge.src], arns[edge.dst], edge.type, sagemaker_session=session)
+            calls += 1
+    return calls / (time.perf_counter() - start), arns
+
+
+def ingest_bulk(
+    session: Session, nodes: list[Node], edges: list[Edge], batch_nodes: int = 200_000
+) -> tuple[float, dict[str, str]]:
+    """Rows (entities + associations) per second through ``Session.bulk()``; a batch is
+    one atomic call. Edges go with the batch that holds their destination."""
+    arns: dict[str, str] = {}
+    rows = 0
+    start = time.perf_counter()
+    by_dst: dict[str, list[Edge]] = {}
+    for edge in edges:
+        by_dst.setdefault(edge.dst, []).append(edge)
+    for first in range(0, len(nodes), batch_nodes):
+        part = nodes[first : first + batch_nodes]
+        with session.bulk() as bulk:
+            refs: dict[str, Any] = {}
+            for node in part:
+                if node.kind == "artifact":
+                    refs[node.key] = bulk.artifact(
+                        artifact_name=node.key,
+                        artifact_type=node.type,
+                        source={"source_uri": node.uri},
+                    )
+                elif node.kind == "action":
+                    refs[node.key] = bulk.action(action_name=node.key, action_type=node.type)
+                else:
+                    refs[node.key] = bulk.context(context_name=node.key, context_type=node.type)
+            for node in part:
+                for edge in by_dst.get(node.key, ()):
+                    src = refs.get(edge.src) or arns[edge.src]
+                    bulk.associate(src, refs[edge.dst], edge.type)
+                    rows += 1
+        arns.update((key, ref.arn) for key, ref in refs.items())
+        rows += len(part)
+    return rows / (time.perf_counter() - start), arns
+
+
+def lineage_query(
+    session: Session, arn: str, direction: str, depth: int
+) -> Callable[[], dict[str, Any]]:
+    query = LineageQuery([arn], direction, max_depth=depth, sagemaker_session=session)
+    return query.query
+
+
+def floor_query(db_path: str, start_arn: str, depth: int) -> Callable[[], int]:
+    """The same upstream traversal as ids only: per-hop BFS with raw sqlite3 on the store's own
+    indexed association table. Returns the number of vertices reached."""
+    conn = sqlite3.connect(db_path)
+    [start] = conn.execute("SELECT id FROM entities WHERE arn = ?", (start_arn,)).fetchone()
+
+    def run() -> int:
+        seen = {start}
+        frontier = [start]
+        for _ in range(depth):
+            if not frontier:
+                break
+            marks = ",".join("?" * len(frontier))
+            found = []
+            for (src,) in conn.execute(
+                f"SELECT src_id FROM associations WHERE dst_id IN ({marks})", frontier
+            ):
+                if src not in seen:
+                    seen.add(src)
+                    found.append(src)
+            frontier = found
+        return len(seen)
+
+    return run

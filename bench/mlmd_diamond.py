@@ -1,0 +1,101 @@
+"""ML Metadata on the diamond DAG: per-call ingest and upstream lineage queries.
+
+Runs under a separate Python with ml-metadata installed (it pins old protobuf and Python):
+
+    python3.11 -m venv .mlmd-venv && .mlmd-venv/bin/pip install ml-metadata==1.17.1
+    .mlmd-venv/bin/python bench/mlmd_diamond.py --n 10000 --db /tmp/mlmd.db
+
+Prints one JSON object: calls/s of per-call ingest and the median ms of each query depth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from ml_metadata.metadata_store import metadata_store  # noqa: E402
+from ml_metadata.proto import metadata_store_pb2 as pb  # noqa: E402
+
+from bench.workloads import diamond  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--depths", default="10,20")
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        if os.path.exists(args.db + suffix):
+            os.remove(args.db + suffix)
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri = args.db
+    config.sqlite.connection_mode = 3
+    store = metadata_store.MetadataStore(config)
+    dataset_type = store.put_artifact_type(pb.ArtifactType(name="Dataset"))
+    processing_type = store.put_execution_type(pb.ExecutionType(name="Processing"))
+
+    nodes, edges = diamond(args.n)
+    ids: dict[str, int] = {}
+    calls = 0
+    start = time.perf_counter()
+    for node in nodes:
+        if node.kind == "artifact":
+            [ids[node.key]] = store.put_artifacts(
+                [pb.Artifact(type_id=dataset_type, uri=node.uri, name=node.key)]
+            )
+        else:
+            [ids[node.key]] = store.put_executions(
+                [pb.Execution(type_id=processing_type, name=node.key)]
+            )
+        calls += 1
+    for edge in edges:
+        if edge.src.startswith("d"):  # dataset -> action: an input event
+            event = pb.Event(
+                artifact_id=ids[edge.src], execution_id=ids[edge.dst], type=pb.Event.INPUT
+            )
+        else:
+            event = pb.Event(
+                artifact_id=ids[edge.dst], execution_id=ids[edge.src], type=pb.Event.OUTPUT
+            )
+        store.put_events([event])
+        calls += 1
+    ingest_seconds = time.perf_counter() - start
+
+    last = ids[f"d{args.n}"]
+    queries = {}
+    for depth in (int(d) for d in args.depths.split(",")):
+        options = pb.LineageSubgraphQueryOptions(
+            starting_artifacts=pb.LineageSubgraphQueryOptions.StartingNodes(
+                filter_query=f"id = {last}"
+            ),
+            max_num_hops=depth,
+            direction=pb.LineageSubgraphQueryOptions.Direction.UPSTREAM,
+        )
+        times, size = [], 0
+        for _ in range(args.repeats):
+            t = time.perf_counter()
+            graph = store.get_lineage_subgraph(query_options=options)
+            times.append(time.perf_counter() - t)
+            size = len(graph.artifacts) + len(graph.executions)
+        queries[str(depth)] = {
+            "ms": statistics.median(times) * 1000,
+            "vertices": size,
+            "edges": len(graph.events),
+        }
+    print(
+        json.dumps(
+            {"ingest_calls_per_s": calls / ingest_seconds, "calls": calls, "queries": queries}
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
