@@ -15,13 +15,13 @@ Timestamps are ISO 8601 with microseconds and an explicit UTC offset. The export
 transaction, so it is a consistent snapshot of an SQLite store.
 
 Importing checks the whole file first (format, version, shape, duplicate ARNs, associations
-whose ends are not in the file), then writes everything in one transaction
-(``session.batch()``): if the store refuses anything (an invalid property, a name that
-exists, an association that would close a cycle), nothing is written. (Through an mllineage
-server, ``batch()`` is not atomic: there each record commits on its own.) The store assigns what
-its operations always assign: new artifact ARNs (artifact ARNs are random), ARNs in the
-importing session's region and account, and creation times and creators of the import. The
-returned :class:`ImportSummary` maps every old ARN to its new one.
+whose ends are not in the file), then writes everything in one atomic ``PutLineage`` call with
+``Restore=True``: ARNs, timestamps and creators are kept exactly, and if the store refuses
+anything (an invalid property, a name or ARN that exists, an association that would close a
+cycle), nothing is written; this holds through an mllineage server too. A file from another
+region or account cannot keep its ARNs: it is then imported in one transaction
+(``session.batch()``, not atomic through a server) with this store's ARNs, times and creator,
+and the returned :class:`ImportSummary` maps every old ARN to its new one.
 """
 
 from __future__ import annotations
@@ -278,6 +278,16 @@ def import_store(
         body = read_export(sys.stdin if str(source) == "-" else source)  # type: ignore[arg-type]
     summary = ImportSummary(dict.fromkeys((*KINDS, "association"), 0))
     store = session.store
+    try:
+        _restore(store, body, summary)
+        if progress is not None:
+            progress(len(body))
+        return summary
+    except ClientError as error:
+        if "another region or account" not in error.message:
+            raise TransferError(f"refused, nothing was imported: {error.message}") from error
+    # Into another region or account: the entities get this store's ARNs, times and creator.
+    summary = ImportSummary(dict.fromkeys((*KINDS, "association"), 0))
     with session.batch():
         for done, line in enumerate(body, start=1):
             try:
@@ -290,6 +300,47 @@ def import_store(
             if progress is not None:
                 progress(done)
     return summary
+
+
+def _restore(store: Store, body: list[Any], summary: ImportSummary) -> None:
+    """Write the whole file in one atomic PutLineage call that keeps ARNs, timestamps and
+    creators exactly (``Restore=True``)."""
+    entities: list[dict[str, Any]] = []
+    associations: list[dict[str, Any]] = []
+    position: dict[str, int] = {}
+    for line in body:
+        record = line.record
+        kind = record["record"]
+        if kind == "association":
+            associations.append(
+                {
+                    "Source": position[record["SourceArn"]],
+                    "Destination": position[record["DestinationArn"]],
+                    **{
+                        m: record[m]
+                        for m in ("AssociationType", "CreationTime", "CreatedBy")
+                        if m in record
+                    },
+                }
+            )
+        else:
+            arn = record[f"{_NOUN[kind]}Arn"]
+            position[arn] = len(entities)
+            entry = {m: record[m] for m in _CREATE_MEMBERS[kind] if m in record}
+            if record.get("Tags"):
+                entry["Tags"] = record["Tags"]
+            entry.update(EntityKind=kind, Arn=arn)
+            entry.update(
+                {
+                    m: record[m]
+                    for m in ("CreationTime", "CreatedBy", "LastModifiedTime", "LastModifiedBy")
+                    if m in record
+                }
+            )
+            entities.append(entry)
+        summary.counts[kind] += 1
+    answer = store.put_lineage(Entities=entities, Associations=associations, Restore=True)
+    summary.arn_map.update(zip(position, answer["Arns"], strict=True))
 
 
 def _import_line(store: Store, record: dict[str, Any], summary: ImportSummary) -> None:

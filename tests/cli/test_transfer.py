@@ -167,3 +167,22 @@ def test_a_conflict_with_the_store_rolls_back_everything(
             import_store(target, tmp_path / "dump.jsonl")
         remaining = _dump(target, tmp_path / "after.jsonl")
     assert [r["record"] for r in remaining] == ["header", "context", "end"]
+
+
+def test_round_trip_in_the_same_account_is_exact(
+    cli: Cli, pipeline: dict[str, str], tmp_path: Path
+) -> None:
+    """Into a store of the same region and account, ARNs, timestamps and creators are kept."""
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    assert cli("export", str(first)).code == 0
+    copy = f"sqlite:///{tmp_path / 'exact.db'}"
+    result = cli("--store", copy, "import", str(first))
+    assert result.code == 0, result.err
+    assert cli("--store", copy, "export", str(second)).code == 0
+    strip = [{k: v for k, v in r.items() if k != "exported_at"} for r in _records(first)]
+    again = [{k: v for k, v in r.items() if k != "exported_at"} for r in _records(second)]
+    assert again == strip
+    # A second import of the same file is refused whole: the ARNs exist.
+    result = cli("--store", copy, "import", str(first))
+    assert result.code == 1
+    assert "already exists" in result.err

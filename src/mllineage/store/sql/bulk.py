@@ -13,6 +13,7 @@ to new ones and among new ones need no search at all.
 from __future__ import annotations
 
 import json
+import re
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from mllineage import limits, validation
 from mllineage.errors import ResourceLimitExceeded, ResourceNotFound, ValidationException
-from mllineage.store.common import check_members, dumps, now_us
+from mllineage.store.common import check_members, datetime_to_us, dumps, now_us
 from mllineage.store.sql import dag
 from mllineage.store.sql.associations import AssociationOps
 from mllineage.store.sql.core import KINDS
@@ -32,6 +33,10 @@ from mllineage.store.sql.schema import associations, entities
 from mllineage.store.sql.schema import changes as changes_table
 
 MAX_ITEMS = 1_000_000
+# With Restore=True, entities and associations keep what an export recorded of them.
+_RESTORE_ENTITY = ("Arn", "CreationTime", "CreatedBy", "LastModifiedTime", "LastModifiedBy")
+_RESTORE_EDGE = ("CreationTime", "CreatedBy")
+_HEX32 = re.compile("[0-9a-f]{32}")
 
 _INSERT_EDGES = insert(associations)
 _DEGREES = select(associations.c.src_id, associations.c.dst_id)
@@ -43,20 +48,27 @@ class BulkOps(EntityOps, AssociationOps):
     """The PutLineage extension."""
 
     def _put_lineage(self, **request: Any) -> dict[str, Any]:
-        req = check_members(request, ("Entities", "Associations"))
+        req = check_members(request, ("Entities", "Associations", "Restore"))
+        restore = validation.check_bool(req.get("Restore", False), "Restore")
         entity_requests = _items(req.get("Entities", []), "Entities")
         edge_requests = _items(req.get("Associations", []), "Associations")
         if len(entity_requests) + len(edge_requests) > MAX_ITEMS:
             raise ValueError(f"PutLineage takes at most {MAX_ITEMS:,} items per call")
         at = now_us()
-        rows = [self._bulk_row(i, e, at) for i, e in enumerate(entity_requests)]
+        rows = [self._bulk_row(i, e, at, restore) for i, e in enumerate(entity_requests)]
         _refuse_duplicate_identities(rows)
-        edges = [self._bulk_edge(i, e, len(rows)) for i, e in enumerate(edge_requests)]
+        stamps = [self._edge_stamp(i, e, at, restore) for i, e in enumerate(edge_requests)]
+        edges = [
+            self._bulk_edge(i, _without(e, _RESTORE_EDGE) if restore else e, len(rows))
+            for i, e in enumerate(edge_requests)
+        ]
         order = _new_order(len(rows), edges)
 
         def tx(conn: Connection) -> list[str]:
             self._lock_dag(conn)
             self._refuse_existing_identities(conn, rows)
+            if restore:
+                self._refuse_existing_arns(conn, [row["arn"] for row in rows])
             existing = self._existing_ends(conn, edges)
             top = conn.exec_driver_sql("SELECT MAX(topo) FROM entities").scalar()
             base = max(int(top or 0), dag.RELOCATED_BASE)
@@ -64,7 +76,7 @@ class BulkOps(EntityOps, AssociationOps):
                 rows[index]["topo"] = base + 1 + rank
             insert_many(conn, entities, rows)
             ids = self._ids_of(conn, [row["arn"] for row in rows])
-            self._insert_edges(conn, edges, ids, rows, existing, at)
+            self._insert_edges(conn, edges, ids, rows, existing, stamps)
             changes = [
                 self._change(at, row["arn"], f"Create{KINDS[row['kind']].noun}", created_state(row))
                 for row in rows
@@ -92,19 +104,65 @@ class BulkOps(EntityOps, AssociationOps):
             )
         return [found[arn] for arn in arns]
 
-    def _bulk_row(self, index: int, item: Any, at: int) -> dict[str, Any]:
+    def _bulk_row(self, index: int, item: Any, at: int, restore: bool) -> dict[str, Any]:
         if not isinstance(item, Mapping):
             raise ValueError(f"Entities[{index}] must be a dict, got {type(item).__name__}")
         body = dict(item)
         kind = validation.check_choice(
             body.pop("EntityKind", None), f"Entities[{index}].EntityKind", validation.ENTITY_KINDS
         )
+        kept = {k: body.pop(k) for k in _RESTORE_ENTITY if k in body} if restore else {}
         try:
             row = self._prepare(kind, body, at)
+            if restore:
+                self._restore_row(row, kept)
         except ValueError as error:
             raise ValueError(f"Entities[{index}]: {error}") from None
         row["topo"] = None
         return row
+
+    def _restore_row(self, row: dict[str, Any], kept: dict[str, Any]) -> None:
+        """Keep an exported entity's ARN, times and people (``Restore=True``)."""
+        missing = [k for k in _RESTORE_ENTITY if k not in kept]
+        if missing:
+            raise ValueError(f"Restore needs {', '.join(missing)}")
+        parsed = validation.parse_arn(kept["Arn"], "Arn", (row["kind"],))
+        if parsed.scope != self.scope:
+            raise ValueError(
+                f"Arn {parsed.arn} belongs to another region or account than this store's "
+                f"({self.scope}); import it with new ARNs instead"
+            )
+        expected = row["name_key"] if row["kind"] != "artifact" else None
+        if (expected is not None and parsed.resource != expected) or (
+            expected is None and not _HEX32.fullmatch(parsed.resource)
+        ):
+            raise ValueError(f"Arn {parsed.arn} is not the ARN this {row['kind']} would have")
+        row["arn"] = parsed.arn
+        row["created_at"] = datetime_to_us(kept["CreationTime"], "CreationTime")
+        row["modified_at"] = datetime_to_us(kept["LastModifiedTime"], "LastModifiedTime")
+        if row["modified_at"] < row["created_at"]:
+            raise ValueError("LastModifiedTime is before CreationTime")
+        row["created_by"] = _user_context(kept["CreatedBy"], "CreatedBy")
+        row["modified_by"] = _user_context(kept["LastModifiedBy"], "LastModifiedBy")
+
+    def _edge_stamp(self, index: int, item: Any, at: int, restore: bool) -> tuple[int, str]:
+        """(created_at, created_by) of an association: now and the caller, or as exported."""
+        if not restore or not isinstance(item, Mapping):
+            return at, self.actor_json
+        arg = f"Associations[{index}]"
+        missing = [k for k in _RESTORE_EDGE if k not in item]
+        if missing:
+            raise ValueError(f"{arg}: Restore needs {', '.join(missing)}")
+        return (
+            datetime_to_us(item["CreationTime"], f"{arg}.CreationTime"),
+            _user_context(item["CreatedBy"], f"{arg}.CreatedBy"),
+        )
+
+    def _refuse_existing_arns(self, conn: Connection, arns: list[str]) -> None:
+        for part in chunks(arns):
+            found = conn.execute(select(entities.c.arn).where(entities.c.arn.in_(part))).first()
+            if found is not None:
+                raise ValidationException(f"{found.arn} already exists")
 
     def _bulk_edge(self, index: int, item: Any, count: int) -> tuple[Ref, Ref, str]:
         if not isinstance(item, Mapping):
@@ -178,7 +236,7 @@ class BulkOps(EntityOps, AssociationOps):
         ids: list[int],
         rows: list[dict[str, Any]],
         existing: dict[str, tuple[int, int]],
-        at: int,
+        stamps: list[tuple[int, str]],
     ) -> None:
         def resolve(ref: Ref) -> tuple[int, int]:
             if ref[0] == "new":
@@ -198,20 +256,22 @@ class BulkOps(EntityOps, AssociationOps):
             ],
         )
         self._check_degrees(conn, pairs, {i for i, _ in existing.values()})
-        ordered = [
-            {
-                "src_id": s[0],
-                "dst_id": d[0],
-                "type": t,
+
+        def edge_row(index: int) -> dict[str, Any]:
+            (src_id, _), (dst_id, _), kind = resolved[index]
+            created_at, created_by = stamps[index]
+            return {
+                "src_id": src_id,
+                "dst_id": dst_id,
+                "type": kind,
                 "scope": self.scope,
-                "created_at": at,
-                "created_by": self.actor_json,
+                "created_at": created_at,
+                "created_by": created_by,
             }
-            for s, d, t in resolved
-            if s[1] < d[1]
-        ]
-        insert_many(conn, associations, ordered)
-        for s, d, t in resolved:
+
+        in_order = [i for i, (s, d, _) in enumerate(resolved) if s[1] < d[1]]
+        insert_many(conn, associations, [edge_row(i) for i in in_order])
+        for index, (s, d, _) in enumerate(resolved):
             if s[1] < d[1]:
                 continue
             src_topo, dst_topo = (_position(conn, s[0]), _position(conn, d[0]))
@@ -221,17 +281,7 @@ class BulkOps(EntityOps, AssociationOps):
                 raise ValidationException(
                     "Associations would create a cycle (lineage is a DAG)"
                 ) from None
-            conn.execute(
-                _INSERT_EDGES,
-                {
-                    "src_id": s[0],
-                    "dst_id": d[0],
-                    "type": t,
-                    "scope": self.scope,
-                    "created_at": at,
-                    "created_by": self.actor_json,
-                },
-            )
+            conn.execute(_INSERT_EDGES, edge_row(index))
 
     def _refuse_existing_edges(self, conn: Connection, pairs: list[tuple[int, int]]) -> None:
         for part in chunks(pairs):
@@ -270,6 +320,20 @@ class BulkOps(EntityOps, AssociationOps):
             "actor": self.actor_json,
             "detail": dumps(detail),
         }
+
+
+def _without(item: Any, keys: tuple[str, ...]) -> Any:
+    return {k: v for k, v in item.items() if k not in keys} if isinstance(item, Mapping) else item
+
+
+def _user_context(value: Any, arg: str) -> str:
+    """A ``UserContext`` dict, as the JSON kept in the database."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{arg} must be a dict (a SageMaker UserContext)")
+    text = dumps(value)
+    if len(text) > 4096:
+        raise ValueError(f"{arg} is longer than 4096 characters as JSON")
+    return text
 
 
 def _items(value: Any, arg: str) -> Sequence[Any]:
