@@ -230,3 +230,19 @@ def test_session_bulk_checks_arguments_as_create_does(tmp_path: Any) -> None:
                 "arn:aws:sagemaker:local:000000000000:action/b",
                 "Feeds",
             )
+
+
+def test_a_refused_call_inside_a_batch_changes_nothing_and_the_batch_goes_on(
+    store: Store,
+) -> None:
+    if type(store).__name__ == "HttpStore":
+        pytest.skip("batch() is not atomic through a server")
+    name = unique()
+    with store.batch():
+        first = store.create_action(ActionName=name, ActionType="Training")["ActionArn"]
+        with refused(ValidationException, "already exists"):
+            store.create_action(ActionName=name, ActionType="Training")
+        second = store.create_action(ActionName=unique(), ActionType="Training")["ActionArn"]
+        store.add_association(SourceArn=first, DestinationArn=second)
+    [edge] = store.list_associations(SourceArn=first)["AssociationSummaries"]
+    assert edge["DestinationArn"] == second

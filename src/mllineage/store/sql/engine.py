@@ -148,7 +148,10 @@ class Database:
         """
         batch_conn = self._batch.get()
         if batch_conn is not None:
-            return fn(batch_conn)
+            # A savepoint per call: a refused call inside a batch changes nothing, and the
+            # batch's transaction stays usable (PostgreSQL aborts a transaction on any error).
+            with batch_conn.begin_nested():
+                return fn(batch_conn)
         for attempt in range(_RETRIES):
             try:
                 with self._connection(write) as conn:

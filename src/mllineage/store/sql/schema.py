@@ -28,6 +28,8 @@ metadata = MetaData()
 Id = BigInteger().with_variant(Integer(), "sqlite")
 # Source URIs are matched by range (prefix at a path boundary): compare them bytewise.
 Uri = String(2048).with_variant(String(2048, collation="C"), "postgresql")
+# Names sort bytewise too, so SortBy=Name orders the same on both databases.
+Name = String(120).with_variant(String(120, collation="C"), "postgresql")
 
 entities = Table(
     "entities",
@@ -36,7 +38,7 @@ entities = Table(
     Column("scope", String(128), nullable=False),  # "arn:aws:sagemaker:<region>:<account>:"
     Column("kind", String(8), nullable=False),  # artifact | action | context
     Column("arn", String(256), nullable=False, unique=True),
-    Column("name", String(120)),
+    Column("name", Name),
     Column("name_key", String(120)),  # lower-cased name of actions and contexts: unique
     Column("type", String(256), nullable=False),
     Column("source_uri", Uri),

@@ -19,6 +19,7 @@ depends_on = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _URI = sa.String(2048).with_variant(sa.String(2048, collation="C"), "postgresql")
+_NAME = sa.String(120).with_variant(sa.String(120, collation="C"), "postgresql")
 
 
 def upgrade() -> None:
@@ -28,7 +29,7 @@ def upgrade() -> None:
         sa.Column("scope", sa.String(128), nullable=False),
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("arn", sa.String(256), nullable=False, unique=True),
-        sa.Column("name", sa.String(120)),
+        sa.Column("name", _NAME),
         sa.Column("name_key", sa.String(120)),
         sa.Column("type", sa.String(256), nullable=False),
         sa.Column("source_uri", _URI),
