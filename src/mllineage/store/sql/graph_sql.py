@@ -82,15 +82,17 @@ def hop_with_topo(
 
 def hop_edges(
     conn: Connection, frontier: Sequence[int], *, forward: bool
-) -> Iterator[tuple[int, int, str]]:
+) -> list[tuple[int, int, str]]:
     """(source id, destination id, type) of every association leaving (``forward``) or
     entering the frontier."""
     near = "src_id" if forward else "dst_id"
+    rows: list[tuple[int, int, str]] = []
     for part in chunks(frontier):
         clause, params = _in_list(conn, part)
-        sql = f"SELECT src_id, dst_id, type FROM associations WHERE {near} {clause}"
-        for row in _rows(conn, sql, params):
-            yield row[0], row[1], row[2]
+        rows += _rows(
+            conn, f"SELECT src_id, dst_id, type FROM associations WHERE {near} {clause}", params
+        )
+    return rows
 
 
 def fetch_vertices(conn: Connection, ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
