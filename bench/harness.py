@@ -65,7 +65,7 @@ def ingest_per_call(
 
 
 def ingest_bulk(
-    session: Session, nodes: list[Node], edges: list[Edge], batch_nodes: int = 200_000
+    session: Session, nodes: list[Node], edges: list[Edge], batch_nodes: int = 20_000
 ) -> tuple[float, dict[str, str]]:
     """Rows (entities + associations) per second through ``Session.bulk()``; a batch is
     one atomic call. Edges go with the batch that holds their destination."""

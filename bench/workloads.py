@@ -41,9 +41,9 @@ def diamond(n: int, seed: int = 7) -> tuple[list[Node], list[Edge]]:
 def pipeline(target_vertices: int, seed: int = 11) -> tuple[list[Node], list[Edge]]:
     """Pipeline runs: raw datasets (each shared by many runs) -> processing -> processed
     dataset -> training -> model -> deployment; each model DerivedFrom the previous one; every
-    run in its own Pipeline context. Seven vertices per run."""
+    run in its own Pipeline context. Six vertices per run, plus one raw dataset per 50 runs."""
     rng = random.Random(seed)
-    runs = max(1, target_vertices // 7)
+    runs = max(1, target_vertices * 50 // 301)
     raw_count = max(2, runs // 50)
     nodes = [
         Node(f"raw{r}", "artifact", "Dataset", f"s3://bench/raw/{r}/") for r in range(raw_count)
