@@ -7,6 +7,7 @@ import re
 import shlex
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ POSTGRES_URL = os.environ.get("MLLINEAGE_TEST_POSTGRES_URL")
 
 
 def _blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", README.read_text(), flags=re.S)
+    blocks = re.findall(rf"```{language}\n(.*?)```", README.read_text(), flags=re.S)
+    return [textwrap.dedent(block) for block in blocks]
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
