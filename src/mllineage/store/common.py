@@ -117,4 +117,39 @@ def decode_token(token: Any, request_fingerprint: str) -> Any:
         raise ValueError(
             "NextToken was issued for a different request; repeat the same filters and sort"
         )
+    # Tokens are not signed: hold a decoded one to the shapes this store issues, so that a
+    # forged token is refused here rather than reaching SQL.
+    if _is_int(position) or (
+        isinstance(position, list)
+        and position
+        and all(_is_int(item) or isinstance(item, str) for item in position)
+    ):
+        return position
+    raise ValueError("NextToken is not a token this store issued")
+
+
+def decode_offset(token: Any, request_fingerprint: str) -> int:
+    """The offset stored in a NextToken made by ``encode_token(offset, ...)``."""
+    position = decode_token(token, request_fingerprint)
+    if not _is_int(position) or position < 0:
+        raise ValueError("NextToken is not a token this store issued")
+    return int(position)
+
+
+def decode_position(token: Any, request_fingerprint: str, types: tuple[type, ...]) -> list[Any]:
+    """The position stored in a NextToken: a list with one value of each of ``types``."""
+    position = decode_token(token, request_fingerprint)
+    if (
+        not isinstance(position, list)
+        or len(position) != len(types)
+        or not all(
+            isinstance(v, t) and (t is not int or _is_int(v))
+            for v, t in zip(position, types, strict=True)
+        )
+    ):
+        raise ValueError("NextToken is not a token this store issued")
     return position
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

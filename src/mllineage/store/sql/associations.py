@@ -13,7 +13,7 @@ from mllineage.errors import ResourceLimitExceeded, ResourceNotFound, Validation
 from mllineage.store.common import (
     check_members,
     datetime_to_us,
-    decode_token,
+    decode_position,
     encode_token,
     fingerprint,
     now_us,
@@ -212,7 +212,11 @@ class AssociationOps(SqlCore):
             {k: str(v) for k, v in req.items() if k not in ("NextToken", "MaxResults")}
         )
         if "NextToken" in req:
-            last_value, last_src, last_dst = decode_token(req["NextToken"], request_print)
+            last_value, last_src, last_dst = decode_position(
+                req["NextToken"],
+                request_print,
+                (int if sort_by == "CreationTime" else str, int, int),
+            )
             where.append(
                 keyset_after(
                     sort_col, order, last_value, (a.c.src_id, a.c.dst_id), (last_src, last_dst)

@@ -27,7 +27,7 @@ from mllineage.errors import ResourceNotFound, ValidationException
 from mllineage.store.common import (
     check_members,
     datetime_to_us,
-    decode_token,
+    decode_position,
     dumps,
     encode_token,
     fingerprint,
@@ -363,7 +363,9 @@ class EntityOps(SqlCore):
             | {"kind": kind_name}
         )
         if "NextToken" in req:
-            last_value, last_id = decode_token(req["NextToken"], request_print)
+            last_value, last_id = decode_position(
+                req["NextToken"], request_print, (int if sort_by == "CreationTime" else str, int)
+            )
             where.append(keyset_after(sort_col, order, last_value, (entities.c.id,), (last_id,)))
         query = (
             select(entities)

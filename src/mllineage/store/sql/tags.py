@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from mllineage import limits, validation
 from mllineage.errors import ResourceLimitExceeded
-from mllineage.store.common import check_members, decode_token, dumps, encode_token, now_us
+from mllineage.store.common import check_members, decode_offset, dumps, encode_token, now_us
 from mllineage.store.sql.core import SqlCore
 from mllineage.store.sql.schema import entities
 
@@ -81,7 +81,7 @@ class TagOps(SqlCore):
         arn = req["ResourceArn"]
         start = 0
         if "NextToken" in req:
-            start = int(decode_token(req["NextToken"], str(arn)))
+            start = decode_offset(req["NextToken"], str(arn))
         row = self.db.run(
             lambda conn: self._entity_by_arn(conn, arn, "ResourceArn", validation.ENTITY_KINDS),
             write=False,

@@ -20,7 +20,7 @@ from mllineage.errors import ResourceLimitExceeded, ResourceNotFound
 from mllineage.store.common import (
     check_members,
     datetime_to_us,
-    decode_token,
+    decode_position,
     encode_token,
     fingerprint,
 )
@@ -327,7 +327,7 @@ class QueryOps(SqlCore):
         )
         v_start, e_start = 0, 0
         if "NextToken" in req:
-            v_start, e_start = decode_token(req["NextToken"], request_print)
+            v_start, e_start = decode_position(req["NextToken"], request_print, (int, int))
         graph = self._run_query(spec, need_properties=False)
         vertices = [
             {"Arn": row[1], "Type": row[4], "LineageType": LINEAGE_TYPE[row[2]]}
