@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 
+from mllineage.server.testing import ServerProcess
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 POSTGRES_URL = os.environ.get("MLLINEAGE_TEST_POSTGRES_URL")
+README_SERVER = "http://127.0.0.1:8080"
 
 
 def _blocks(language: str) -> list[str]:
@@ -34,15 +37,30 @@ def test_python_block_runs(code: str, tmp_path: Path) -> None:
         if not POSTGRES_URL:
             pytest.skip("MLLINEAGE_TEST_POSTGRES_URL is not set")
         code = re.sub(r'"postgresql://[^"]*"', repr(POSTGRES_URL), code)
+    env = _env(tmp_path)
+    if README_SERVER not in code:
+        _run_block(code, env, tmp_path)
+        return
+    # The server examples run against a real server with the README's credentials.
+    with ServerProcess(
+        env["MLLINEAGE_URL"], credentials={"AKIDEXAMPLE": ("a-long-random-secret", "123456789012")}
+    ) as server:
+        env["MLLINEAGE_ACCESS_KEY_ID"] = "AKIDEXAMPLE"
+        env["MLLINEAGE_SECRET_ACCESS_KEY"] = "a-long-random-secret"
+        _run_block(code.replace(README_SERVER, server.url), env, tmp_path)
+
+
+def _run_block(code: str, env: dict[str, str], cwd: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-c", code],
-        env=_env(tmp_path),
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
-        cwd=tmp_path,
+        cwd=cwd,
     )
     assert result.returncode == 0, result.stderr
+    assert "False" not in result.stdout.split(), result.stdout
 
 
 def _command_blocks() -> list[list[str]]:
