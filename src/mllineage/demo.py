@@ -26,8 +26,14 @@ def run_demo(session: Session, console: Console) -> dict[str, str]:
     Raw datasets and the serving endpoint are shared between runs (``get_or_create``), so the
     demo can be rerun: each run adds a new model version derived from the previous one.
     """
-    run = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:4]
     s = session
+    runs = sum(
+        1
+        for c in Context.list_all(context_type="Pipeline", sagemaker_session=s)
+        if c.properties.get("pipeline") == "churn-demo"
+    )
+    # A short, readable run id; the random part keeps two demos at once from colliding.
+    run = f"{runs + 1}-{uuid.uuid4().hex[:4]}"
     previous = Artifact.list(artifact_type="Model", max_results=1, sagemaker_session=s)
     previous_models = [m for m in previous if m.properties.get("pipeline") == "churn-demo"]
 
@@ -35,7 +41,12 @@ def run_demo(session: Session, console: Console) -> dict[str, str]:
         pipeline = Context.create(
             context_name=f"churn-pipeline-{run}",
             context_type="Pipeline",
-            properties={"pipeline": "churn-demo", "environment": "production", "run": run},
+            properties={
+                "pipeline": "churn-demo",
+                "environment": "production",
+                "run": run,
+                "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            },
             tags=[{"Key": "Project", "Value": "CustomerChurn"}],
             sagemaker_session=s,
         )
