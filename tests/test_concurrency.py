@@ -37,8 +37,9 @@ def _child(
 Job = tuple[Callable[..., Any], tuple[Any, ...]]
 
 
-def run_together(*jobs: Job) -> list[Any]:
-    """Run each ``fn(*args, barrier)`` in a spawned process of its own; their return values."""
+def run_together(*jobs: Job, timeout: float = TIMEOUT) -> list[Any]:
+    """Run each ``fn(*args, barrier)`` in a spawned process of its own; their return values
+    (``timeout``: seconds to wait for each worker's result)."""
     barrier = SPAWN.Barrier(len(jobs))
     results = SPAWN.Queue()
     workers = [
@@ -50,7 +51,7 @@ def run_together(*jobs: Job) -> list[Any]:
     outcomes: dict[int, Any] = {}
     try:
         for _ in workers:
-            index, status, value = results.get(timeout=TIMEOUT)
+            index, status, value = results.get(timeout=timeout)
             assert status == "ok", f"worker {index} crashed:\n{value}"
             outcomes[index] = value
     finally:

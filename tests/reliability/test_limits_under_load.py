@@ -1,0 +1,144 @@
+"""Limits under load: clients keep asking a server for a lineage query that would return more
+than 10,000 vertices, and send bodies over the size cap, while another client goes on with its
+work. Every oversized query fails cleanly (ResourceLimitExceeded) and fast, every oversized
+body is refused (413), and the other client's calls keep being answered in good time.
+"""
+
+from __future__ import annotations
+
+import secrets
+import statistics
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mllineage import Session
+from mllineage.errors import ClientError
+from mllineage.server.testing import ServerProcess
+from mllineage.store.http import HttpStore
+from mllineage.store.sql.store import SqlStore
+from tests.server.support import Account, call
+
+CHILDREN, GRANDCHILDREN = 101, 100  # 1 + 101 + 10,100 vertices at depth 2
+
+
+def big_tree(url: str) -> str:
+    """A root with 101 children of 100 children each; the root's ARN."""
+    session = Session(store=SqlStore(url))
+    try:
+        with session.bulk() as bulk:
+            root = bulk.artifact(artifact_type="Root", source={"source_uri": "s3://big/root"})
+            for i in range(CHILDREN):
+                child = bulk.artifact(artifact_type="Child", source={"source_uri": f"s3://c/{i}"})
+                bulk.associate(root, child, "ContributedTo")
+                for j in range(GRANDCHILDREN):
+                    leaf = bulk.artifact(
+                        artifact_type="Leaf", source={"source_uri": f"s3://{i}/{j}"}
+                    )
+                    bulk.associate(child, leaf, "ContributedTo")
+        return root.arn
+    finally:
+        session.close()
+
+
+def oversized_queries(store: HttpStore, root: str, until: float, seen: list[Any]) -> None:
+    while time.monotonic() < until:
+        started = time.monotonic()
+        try:
+            store.query_lineage(StartArns=[root], Direction="Descendants", MaxDepth=2)
+            seen.append(("answered", time.monotonic() - started))
+        except ClientError as error:
+            seen.append((error.response["Error"]["Code"], time.monotonic() - started))
+        except Exception as error:  # noqa: BLE001 - reported, and the test fails on it
+            seen.append((repr(error), time.monotonic() - started))
+
+
+def oversized_bodies(
+    server: ServerProcess, account: Account, until: float, seen: list[int]
+) -> None:
+    body = b'{"ArtifactType": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    while time.monotonic() < until:
+        seen.append(call(server, account, "SageMaker.CreateArtifact", body).status_code)
+        time.sleep(0.05)
+
+
+def latencies(store: HttpStore, arn: str, seconds: float) -> list[float]:
+    """Time the other client's calls (a describe and a list, in turn) for ``seconds``."""
+    found: list[float] = []
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        started = time.monotonic()
+        store.describe_artifact(ArtifactArn=arn)
+        store.list_artifacts(MaxResults=10)
+        found.append((time.monotonic() - started) / 2)
+        time.sleep(0.02)
+    return found
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
+
+
+@pytest.mark.parametrize(
+    ("queriers", "seconds"),
+    [pytest.param(2, 6, id="fast"), pytest.param(6, 60, id="long", marks=pytest.mark.slow)],
+)
+def test_oversized_queries_fail_fast_while_others_are_served(
+    tmp_path: Path, queriers: int, seconds: float, figures: dict[str, Any]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'big.db'}"
+    root = big_tree(url)
+    account = Account("AKIDLOAD", secrets.token_urlsafe(24), "000000000000")
+    with ServerProcess(url, credentials={account.access_key: account.secret_key}) as server:
+
+        def client() -> HttpStore:
+            return HttpStore(
+                server.url, access_key=account.access_key, secret_key=account.secret_key
+            )
+
+        other = client()
+        quiet = latencies(other, root, 2)
+        until = time.monotonic() + seconds
+        queries: list[Any] = []
+        bodies: list[int] = []
+        threads = [
+            threading.Thread(target=oversized_queries, args=(client(), root, until, queries))
+            for _ in range(queriers)
+        ]
+        threads.append(
+            threading.Thread(target=oversized_bodies, args=(server, account, until, bodies))
+        )
+        for thread in threads:
+            thread.start()
+        try:
+            busy = latencies(other, root, seconds)
+        finally:
+            for thread in threads:
+                thread.join(timeout=120)
+        assert httpx.get(server.url + "/health").status_code == 200
+        log = server.log()
+    outcomes = {outcome for outcome, _ in queries}
+    slowest = max(duration for _, duration in queries)
+    figures.update(
+        vertices_reachable=1 + CHILDREN + CHILDREN * GRANDCHILDREN,
+        concurrent_oversized_clients=queriers,
+        oversized_queries=len(queries),
+        oversized_query_slowest_s=round(slowest, 3),
+        oversized_bodies_refused=bodies.count(413),
+        other_client_calls=2 * len(busy),
+        other_client_p50_ms_quiet=round(statistics.median(quiet) * 1000, 1),
+        other_client_p50_ms_loaded=round(statistics.median(busy) * 1000, 1),
+        other_client_p95_ms_loaded=round(_p95(busy) * 1000, 1),
+        other_client_max_ms_loaded=round(max(busy) * 1000, 1),
+        server_errors_5xx=log.count("InternalFailure"),
+    )
+    assert outcomes == {"ResourceLimitExceeded"}, outcomes
+    assert bodies
+    assert set(bodies) == {413}
+    assert slowest < 10  # fails fast: well under the 60 s query timeout
+    assert _p95(busy) < 2.0  # the other client is still served while the server is busy
+    assert "InternalFailure" not in log
