@@ -1,5 +1,6 @@
 """Concurrent writers: many processes ingest through the public API into one store at once
-(an SQLite file, PostgreSQL, two servers in front of either). No caller sees an error, and
+(an SQLite file, PostgreSQL, two servers in front of either), half of them one call per
+entity and association, half in ``Session.bulk()`` blocks. No caller sees an error, and
 afterwards every entity, property, tag and association is there.
 
 The long run is the issue's scale: 8 processes x 2,000 entities and 2,000 associations each.
@@ -32,10 +33,13 @@ FAST_HTTP = {"processes": 4, "entities": 40}  # a server call costs more than a 
 LONG = {"processes": 8, "entities": 2000}
 
 
+BLOCK = 100  # artifacts per Session.bulk() block
+
+
 def ingest(target: Target, tag: str, count: int, hub: str, barrier: Any) -> list[str]:
     """Create ``count`` artifacts (each with properties and a tag) chained by associations,
     the first one tied to the shared ``hub`` context: ``count`` entities and ``count``
-    associations. Any error escapes and fails the test."""
+    associations, one call each. Any error escapes and fails the test."""
     session = Session(store=target.open())
     try:
         barrier.wait()
@@ -59,6 +63,36 @@ def ingest(target: Target, tag: str, count: int, hub: str, barrier: Any) -> list
         session.close()
 
 
+def ingest_bulk(target: Target, tag: str, count: int, hub: str, barrier: Any) -> list[str]:
+    """The same lineage as :func:`ingest`, written in ``Session.bulk()`` blocks."""
+    session = Session(store=target.open())
+    try:
+        barrier.wait()
+        arns: list[str] = []
+        for start in range(0, count, BLOCK):
+            with session.bulk() as bulk:
+                refs = [
+                    bulk.artifact(
+                        artifact_name=f"{tag}-{i}",
+                        artifact_type="Dataset",
+                        source={"source_uri": f"s3://reliability/{tag}/{i}"},
+                        properties={"writer": tag, "index": str(i)},
+                        tags=[{"Key": "writer", "Value": tag}],
+                    )
+                    for i in range(start, min(start + BLOCK, count))
+                ]
+                if arns:
+                    bulk.associate(arns[-1], refs[0], "ContributedTo")
+                else:
+                    bulk.associate(refs[0], hub, "AssociatedWith")
+                for source, destination in zip(refs, refs[1:], strict=False):
+                    bulk.associate(source, destination, "ContributedTo")
+            arns.extend(ref.arn for ref in refs)
+        return arns
+    finally:
+        session.close()
+
+
 def run_writers(
     writers: list[Target], reader: Target, scale: dict[str, int], figures: dict[str, Any]
 ) -> None:
@@ -73,7 +107,11 @@ def run_writers(
         run = new_key()
         created = run_together(
             *[
-                (ingest, (writers[i % len(writers)], f"{run}-w{i}", count, hub))
+                # Half the writers call per entity, half write bulk blocks.
+                (
+                    (ingest, ingest_bulk)[i % 2],
+                    (writers[i % len(writers)], f"{run}-w{i}", count, hub),
+                )
                 for i in range(processes)
             ],
             timeout=1800,

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import typer
 
 import mllineage
+from mllineage import limits
 from mllineage.server.app import DEFAULT_MAX_BODY_BYTES, create_app
 from mllineage.server.auth import DEFAULT_ACCOUNT_ID, SigV4Verifier, load_credentials
 from mllineage.session import default_store_url
@@ -59,7 +60,10 @@ def build_app(config: dict[str, Any]) -> Any:
             f"--store {redact_url(url)!r}: the server needs a sqlite:/// or postgresql:// URL"
         )
     store = SqlStore(
-        url, region=config["region"] or DEFAULT_REGION, account_id=config["account_id"]
+        url,
+        region=config["region"] or DEFAULT_REGION,
+        account_id=config["account_id"],
+        query_timeout=config.get("query_timeout", limits.QUERY_TIMEOUT_SECONDS),
     )
     verifier = None
     if not config["no_auth"]:
@@ -145,6 +149,10 @@ def serve(
     max_body_bytes: Annotated[
         int, typer.Option(min=1024, help="Largest request body accepted.")
     ] = DEFAULT_MAX_BODY_BYTES,
+    query_timeout: Annotated[
+        float,
+        typer.Option(min=0.001, help="Seconds a lineage query may run before it is refused."),
+    ] = limits.QUERY_TIMEOUT_SECONDS,
 ) -> None:
     """Serve the SageMaker lineage API (boto3, the SageMaker SDK, MLLINEAGE_URL=http://...)."""
     import uvicorn
@@ -170,6 +178,7 @@ def serve(
         "no_auth": no_auth,
         "credentials": str(credentials) if credentials else None,
         "max_body_bytes": max_body_bytes,
+        "query_timeout": query_timeout,
     }
     if workers > 1 and config["store"] in ("sqlite://", "sqlite:///:memory:"):
         typer.secho("an in-memory store cannot be shared by several workers", err=True, fg="red")
