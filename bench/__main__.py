@@ -168,6 +168,21 @@ def table(results: dict[str, Any]) -> str:
                 )
                 + f" {p['associate_ms']:.2f} ms |"
             )
+        lines += [
+            "",
+            "**Time travel**: the same queries `as_of` an instant (replayed from the change log):",
+            "",
+            "| size | impact | provenance | both |",
+            "|---|---|---|---|",
+        ]
+        for p in results["pipeline"]:
+            lines.append(
+                f"| {p['vertices']:,} vertices |"
+                + "".join(
+                    f" {p[q]['as_of_ms']:.1f} ms ({p[q]['as_of_ms'] / p[q]['ms']:.1f}× live) |"
+                    for q in ("impact", "provenance", "both")
+                )
+            )
     return "\n".join(lines)
 
 

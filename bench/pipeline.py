@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import resource
 import tempfile
+from datetime import datetime, timezone
 from typing import Any
 
 from bench import harness
 from bench.workloads import Node, pipeline
-from mllineage import Action, Association, Session
+from mllineage import Action, Association, LineageQuery, Session
 
 
 def run_pipeline(size: int, repeats: int) -> dict[str, Any]:
@@ -31,12 +32,23 @@ def run_pipeline(size: int, repeats: int) -> dict[str, Any]:
                 "provenance": (arns[f"r{late}-model"], "Ascendants"),
                 "both": (arns[f"r{late}-train"], "Both"),
             }
+            now = datetime.now(timezone.utc)
             for label, (arn, direction) in starts.items():
                 ms, graph = harness.median_ms(
                     harness.lineage_query(session, arn, direction, 10), repeats
                 )
+                # The same query as of an instant (now: the same answer), replayed from history.
+                as_of_ms, then = harness.median_ms(
+                    LineageQuery(
+                        [arn], direction, max_depth=10, sagemaker_session=session, as_of=now
+                    ).query,
+                    repeats,
+                )
+                assert len(then["Vertices"]) == len(graph["Vertices"]), label
+                assert len(then["Edges"]) == len(graph["Edges"]), label
                 out[label] = {
                     "ms": ms,
+                    "as_of_ms": as_of_ms,
                     "vertices": len(graph["Vertices"]),
                     "edges": len(graph["Edges"]),
                 }

@@ -228,10 +228,12 @@ class Association:
         sagemaker_session: Session | None = None,
         source_type: str | None = None,
         destination_type: str | None = None,
+        as_of: datetime | str | None = None,
     ) -> EntityList[Association]:
         """Up to ``max_results`` (1-100) associations matching every filter given; each has
         ``source_type``/``destination_type`` and ``source_name``/``destination_name`` too.
-        Use :meth:`list_all` to go through every match."""
+        Use :meth:`list_all` to go through every match. With ``as_of`` (a datetime or ISO
+        8601 string, inclusive), the associations as they stood at that instant."""
         request = cls._list_request(
             source_arn,
             destination_arn,
@@ -245,7 +247,11 @@ class Association:
             destination_type,
         )
         session = resolve_session(sagemaker_session)
-        page = session.store.list_associations(**request)
+        if as_of is None:
+            page = session.store.list_associations(**request)
+        else:
+            as_of = validation.to_datetime(as_of, "as_of")
+            page = session.store.list_associations_as_of(**request, AsOf=as_of)
         return EntityList(
             cls._from_summary(s, sagemaker_session) for s in page["AssociationSummaries"]
         )
@@ -264,6 +270,7 @@ class Association:
         sagemaker_session: Session | None = None,
         source_type: str | None = None,
         destination_type: str | None = None,
+        as_of: datetime | str | None = None,
     ) -> Iterator[Association]:
         """Every matching association, fetched ``page_size`` at a time."""
         request = cls._list_request(
@@ -279,9 +286,11 @@ class Association:
             destination_type,
         )
         session = resolve_session(sagemaker_session)
-        for summary in session.store.paginate(
-            "list_associations", "AssociationSummaries", **request
-        ):
+        method = "list_associations"
+        if as_of is not None:
+            method = "list_associations_as_of"
+            request["AsOf"] = validation.to_datetime(as_of, "as_of")
+        for summary in session.store.paginate(method, "AssociationSummaries", **request):
             yield cls._from_summary(summary, sagemaker_session)
 
     @_ClassOrInstance

@@ -1,10 +1,10 @@
 """The ``mllineage`` command line.
 
-Commands: ``ls``, ``show``, ``query``, ``graph``, ``export``, ``import``, ``demo``, ``db
-upgrade``, ``serve`` and ``version``. Every command reads the store from ``--store``, else
-``MLLINEAGE_URL``, else the embedded SQLite file. Errors are one line on stderr and a non-zero
-exit code: 2 for a mistake in the command line, 1 for anything else; ``--debug`` shows the
-traceback instead.
+Commands: ``ls``, ``show``, ``query``, ``graph``, ``export``, ``import``, ``history``,
+``demo``, ``db upgrade``, ``serve`` and ``version``. Every command reads the store from
+``--store``, else ``MLLINEAGE_URL``, else the embedded SQLite file. Errors are one line on
+stderr and a non-zero exit code: 2 for a mistake in the command line, 1 for anything else;
+``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from mllineage.cli_common import (
     store_url,
 )
 from mllineage.cli_graph import graph, query
+from mllineage.cli_history import history
 from mllineage.cli_transfer import export, import_
 from mllineage.errors import ClientError
 
@@ -42,6 +43,7 @@ app.command()(query)
 app.command()(graph)
 app.command()(export)
 app.command(name="import")(import_)
+app.command()(history)
 app.add_typer(db_app, name="db")
 
 

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, TypeVar
 from mllineage import _convert, limits, validation
 from mllineage.display import EntityList, entity_html
 from mllineage.errors import ClientError, ResourceNotFound
+from mllineage.history import Change, entity_history
 from mllineage.session import Session, resolve_session
 
 E = TypeVar("E", bound="_LineageEntity")
@@ -39,6 +40,7 @@ def _list_request(
     sort_by: Any,
     sort_order: Any,
     max_results: Any,
+    as_of: Any = None,
 ) -> dict[str, Any]:
     """Check the list arguments of the Python API and build the store request."""
     request: dict[str, Any] = {
@@ -55,6 +57,8 @@ def _list_request(
         request["CreatedAfter"] = validation.to_datetime(created_after, "created_after")
     if created_before is not None:
         request["CreatedBefore"] = validation.to_datetime(created_before, "created_before")
+    if as_of is not None:
+        request["AsOf"] = validation.to_datetime(as_of, "as_of")
     return request
 
 
@@ -179,13 +183,33 @@ class _LineageEntity:
         self._saved_tags = copy.deepcopy(self._tags)
 
     @classmethod
-    def _load(cls: type[E], arn: Any, arg: str, sagemaker_session: Session | None) -> E:
+    def _load(
+        cls: type[E], arn: Any, arg: str, sagemaker_session: Session | None, as_of: Any = None
+    ) -> E:
         session = resolve_session(sagemaker_session)
         if cls._kind == "artifact" or (isinstance(arn, str) and arn.startswith("arn:")):
             validation.parse_arn(arn, arg, (cls._kind,))
         else:
             validation.check_entity_name(arn, arg, cls._kind)
-        return cls._from_describe(cls._describe(session, arn), sagemaker_session)
+        if as_of is None:
+            return cls._from_describe(cls._describe(session, arn), sagemaker_session)
+        key = "ArtifactArn" if cls._kind == "artifact" else f"{cls._noun}Name"
+        described = session.store.describe_entity(
+            EntityKind=cls._kind, **{key: arn}, AsOf=validation.to_datetime(as_of, "as_of")
+        )
+        return cls._from_describe(described, sagemaker_session)
+
+    def history(self, include_associations: bool = True) -> builtins.list[Change]:
+        """Every recorded change of this entity, newest first: its creation, each update
+        (the fields and properties changed, old and new), tag changes, its deletion and, with
+        ``include_associations``, associations added to or removed from it; each with when
+        and who (:class:`~mllineage.history.Change`).
+
+        Example:
+            >>> for change in model.history():
+            ...     print(change.time, change.operation, change.actor, change.detail)
+        """
+        return entity_history(self._session, self._arn, include_associations)
 
     @classmethod
     def _iterate(
@@ -503,9 +527,14 @@ class Artifact(_LineageEntity):
         return None
 
     @classmethod
-    def load(cls, artifact_arn: str, sagemaker_session: Session | None = None) -> Artifact:
+    def load(
+        cls,
+        artifact_arn: str,
+        sagemaker_session: Session | None = None,
+        as_of: datetime | str | None = None,
+    ) -> Artifact:
         """Load an artifact by ARN. Raises ``ClientError`` (``ResourceNotFound``)."""
-        return cls._load(artifact_arn, "artifact_arn", sagemaker_session)
+        return cls._load(artifact_arn, "artifact_arn", sagemaker_session, as_of)
 
     @classmethod
     def list(
@@ -518,6 +547,7 @@ class Artifact(_LineageEntity):
         sort_order: str = "Descending",
         max_results: int = limits.LIST_DEFAULT_MAX_RESULTS_PYTHON,
         sagemaker_session: Session | None = None,
+        as_of: datetime | str | None = None,
     ) -> EntityList[Artifact]:
         """Up to ``max_results`` (1-100) artifacts, newest first by default.
 
@@ -536,6 +566,7 @@ class Artifact(_LineageEntity):
             sort_by=sort_by,
             sort_order=sort_order,
             max_results=max_results,
+            as_of=as_of,
         )
         session = resolve_session(sagemaker_session)
         page = session.store.list_entity_details(**request)
@@ -552,6 +583,7 @@ class Artifact(_LineageEntity):
         sort_order: str = "Descending",
         page_size: int = limits.LIST_MAX_RESULTS,
         sagemaker_session: Session | None = None,
+        as_of: datetime | str | None = None,
     ) -> Iterator[Artifact]:
         """Every matching artifact, fetched ``page_size`` at a time (filters as :meth:`list`)."""
         request = _list_request(
@@ -564,6 +596,7 @@ class Artifact(_LineageEntity):
             sort_by=sort_by,
             sort_order=sort_order,
             max_results=page_size,
+            as_of=as_of,
         )
         return cls._iterate(request, sagemaker_session)
 
@@ -759,9 +792,14 @@ class Action(_LineageEntity):
         )
 
     @classmethod
-    def load(cls, action_arn: str, sagemaker_session: Session | None = None) -> Action:
+    def load(
+        cls,
+        action_arn: str,
+        sagemaker_session: Session | None = None,
+        as_of: datetime | str | None = None,
+    ) -> Action:
         """Load an action by ARN (or name). Raises ``ClientError`` (``ResourceNotFound``)."""
-        return cls._load(action_arn, "action_arn", sagemaker_session)
+        return cls._load(action_arn, "action_arn", sagemaker_session, as_of)
 
     @classmethod
     def list(
@@ -774,6 +812,7 @@ class Action(_LineageEntity):
         sort_order: str = "Descending",
         max_results: int = limits.LIST_DEFAULT_MAX_RESULTS_PYTHON,
         sagemaker_session: Session | None = None,
+        as_of: datetime | str | None = None,
     ) -> EntityList[Action]:
         """Up to ``max_results`` (1-100) actions; filters as :meth:`Artifact.list`, and
         ``sort_by`` may also be ``"Name"``."""
@@ -787,6 +826,7 @@ class Action(_LineageEntity):
             sort_by=sort_by,
             sort_order=sort_order,
             max_results=max_results,
+            as_of=as_of,
         )
         session = resolve_session(sagemaker_session)
         page = session.store.list_entity_details(**request)
@@ -803,6 +843,7 @@ class Action(_LineageEntity):
         sort_order: str = "Descending",
         page_size: int = limits.LIST_MAX_RESULTS,
         sagemaker_session: Session | None = None,
+        as_of: datetime | str | None = None,
     ) -> Iterator[Action]:
         """Every matching action, fetched ``page_size`` at a time."""
         request = _list_request(
@@ -815,6 +856,7 @@ class Action(_LineageEntity):
             sort_by=sort_by,
             sort_order=sort_order,
             max_results=page_size,
+            as_of=as_of,
         )
         return cls._iterate(request, sagemaker_session)
 
@@ -956,9 +998,14 @@ class Context(_LineageEntity):
         )
 
     @classmethod
-    def load(cls, context_arn: str, sagemaker_session: Session | None = None) -> Context:
+    def load(
+        cls,
+        context_arn: str,
+        sagemaker_session: Session | None = None,
+        as_of: datetime | str | None = None,
+    ) -> Context:
         """Load a context by ARN (or name). Raises ``ClientError`` (``ResourceNotFound``)."""
-        return cls._load(context_arn, "context_arn", sagemaker_session)
+        return cls._load(context_arn, "context_arn", sagemaker_session, as_of)
 
     @classmethod
     def list(
@@ -971,6 +1018,7 @@ class Context(_LineageEntity):
         max_results: int = limits.LIST_DEFAULT_MAX_RESULTS_PYTHON,
         sagemaker_session: Session | None = None,
         source_uri: str | None = None,
+        as_of: datetime | str | None = None,
     ) -> EntityList[Context]:
         """Up to ``max_results`` (1-100) contexts; filters as :meth:`Artifact.list`."""
         request = _list_request(
@@ -983,6 +1031,7 @@ class Context(_LineageEntity):
             sort_by=sort_by,
             sort_order=sort_order,
             max_results=max_results,
+            as_of=as_of,
         )
         session = resolve_session(sagemaker_session)
         page = session.store.list_entity_details(**request)
@@ -999,6 +1048,7 @@ class Context(_LineageEntity):
         page_size: int = limits.LIST_MAX_RESULTS,
         sagemaker_session: Session | None = None,
         source_uri: str | None = None,
+        as_of: datetime | str | None = None,
     ) -> Iterator[Context]:
         """Every matching context, fetched ``page_size`` at a time."""
         request = _list_request(
@@ -1011,6 +1061,7 @@ class Context(_LineageEntity):
             sort_by=sort_by,
             sort_order=sort_order,
             max_results=page_size,
+            as_of=as_of,
         )
         return cls._iterate(request, sagemaker_session)
 

@@ -127,6 +127,8 @@ class LineageQuery:
         include_edges: return the associations between returned vertices (default True).
         filters: a :class:`LineageFilter` choosing the vertices returned.
         max_depth: associations from a start vertex, 1-100 (default 10).
+        as_of: walk the graph as it stood at this instant (a datetime or ISO 8601 string,
+            inclusive): entities deleted since are there, ones created after are not.
 
     Example:
         >>> graph = LineageQuery([model.artifact_arn],
@@ -142,6 +144,7 @@ class LineageQuery:
         filters: LineageFilter | None = None,
         max_depth: int = limits.QUERY_DEFAULT_DEPTH,
         sagemaker_session: Session | None = None,
+        as_of: datetime | str | None = None,
     ) -> None:
         arns = _sequence(start_arns, "start_arns")
         if not 1 <= len(arns) <= limits.QUERY_MAX_START_ARNS:
@@ -161,6 +164,7 @@ class LineageQuery:
             max_depth, "max_depth", limits.QUERY_MIN_DEPTH, limits.QUERY_MAX_DEPTH
         )
         self.sagemaker_session = sagemaker_session
+        self.as_of = validation.to_datetime(as_of, "as_of") if as_of is not None else None
 
     def _request(self) -> dict[str, Any]:
         request: dict[str, Any] = {
@@ -171,6 +175,8 @@ class LineageQuery:
         }
         if self._filter_request is not None:
             request["Filters"] = self._filter_request
+        if self.as_of is not None:
+            request["AsOf"] = self.as_of
         return request
 
     def query(self) -> LineageGraph:

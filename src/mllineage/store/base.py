@@ -5,12 +5,15 @@ Every method takes the request members of the boto3 call of the same name as key
 dict boto3 would return, with ``datetime`` values for timestamps. Rules are enforced by the
 implementations; every refusal is a :class:`mllineage.ClientError`.
 
-Three extensions serve the Python API (see ``operations.py``):
+Extensions serve the Python API (see ``operations.py``):
 
 * ``list_entity_details`` pages through artifacts, actions or contexts with their full
   descriptions, so ``Artifact.list()`` needs one call per page rather than one per entity;
 * ``lineage_graph`` answers a lineage query whole, with each vertex's properties;
-* ``put_lineage`` writes many entities and associations in one atomic call.
+* ``put_lineage`` writes many entities and associations in one atomic call;
+* ``list_changes``, ``prune_history``, ``describe_entity`` and ``list_associations_as_of``
+  read and trim the recorded history; ``AsOf`` on ``list_entity_details``, ``lineage_graph``
+  and those two reads answers with the state at an instant.
 """
 
 from __future__ import annotations
@@ -175,6 +178,42 @@ class Store(abc.ABC):
         Returns: ``{"Arns": [the ARN of each entry of Entities, in order],
             "AssociationCount": n}``.
         Raises: what the single operations raise, for the first item that breaks a rule.
+        """
+
+    # -- history and time travel (extensions) -----------------------------------------------
+    @abc.abstractmethod
+    def describe_entity(self, **request: Any) -> Response:
+        """The Describe response of an artifact, action or context, now or ``AsOf`` an instant.
+
+        Args: ``EntityKind``; ``ArtifactArn``, ``ActionName`` or ``ContextName`` (a name or an
+            ARN) as the kind's Describe takes it; optionally ``AsOf`` (inclusive).
+        Returns: the kind's Describe response plus ``Tags``.
+        Raises: ``ResourceNotFound`` if the entity did not exist at that instant.
+        """
+
+    @abc.abstractmethod
+    def list_associations_as_of(self, **request: Any) -> Response:
+        """``list_associations`` as the associations stood at ``AsOf`` (required, inclusive):
+        the same members, summaries and paging."""
+
+    @abc.abstractmethod
+    def list_changes(self, **request: Any) -> Response:
+        """The recorded history of ``Arn``, newest first: its creation, updates, tag changes
+        and deletion and (``IncludeAssociations``, default true) associations added to or
+        removed from it. Paged by ``MaxResults`` (1-100, default 100) and ``NextToken``.
+
+        Returns: ``{"Changes": [{"ChangeTime", "Operation", "Arn", "PeerArn" (associations),
+            "Actor" (UserContext), "Detail"}], "NextToken"}``.
+        Raises: ``ResourceNotFound`` if nothing was ever recorded about ``Arn``.
+        """
+
+    @abc.abstractmethod
+    def prune_history(self, **request: Any) -> Response:
+        """Drop the history recorded before ``Before``, in one transaction. Live entities and
+        associations are untouched, and every read ``AsOf`` ``Before`` or later answers as
+        before (each entity that existed then keeps one ``Snapshot`` of its state).
+
+        Returns: ``{"RemovedChanges": n, "KeptChanges": m}``.
         """
 
     @abc.abstractmethod

@@ -303,3 +303,15 @@ class HttpStore(Store):
 
     def put_lineage(self, **request: Any) -> Response:
         return self._call("PutLineage", request)
+
+    def describe_entity(self, **request: Any) -> Response:
+        return self._call("DescribeEntity", request)
+
+    def list_associations_as_of(self, **request: Any) -> Response:
+        return self._call("ListAssociationsAsOf", request)
+
+    def list_changes(self, **request: Any) -> Response:
+        return self._call("ListChanges", request)
+
+    def prune_history(self, **request: Any) -> Response:
+        return self._call("PruneHistory", request)

@@ -51,6 +51,10 @@ EXTENSION_OPERATIONS: tuple[Operation, ...] = tuple(
         ("ListEntityDetails", "list_entity_details", False),
         ("LineageGraph", "lineage_graph", False),
         ("PutLineage", "put_lineage", True),
+        ("DescribeEntity", "describe_entity", False),
+        ("ListAssociationsAsOf", "list_associations_as_of", False),
+        ("ListChanges", "list_changes", False),
+        ("PruneHistory", "prune_history", True),
     )
 )
 

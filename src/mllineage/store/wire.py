@@ -31,11 +31,16 @@ REQUEST_TIMESTAMP_MEMBERS = frozenset({"CreatedAfter", "CreatedBefore"})
 FILTER_TIMESTAMP_MEMBERS = frozenset(
     {"CreatedAfter", "CreatedBefore", "ModifiedAfter", "ModifiedBefore"}
 )
+#: Timestamp members of the extension requests (the history and time-travel operations).
+EXTENSION_REQUEST_TIMESTAMP_MEMBERS = frozenset({"AsOf", "Before"})
 #: JSON nested deeper than this is refused before anything walks it (no request needs 10).
 MAX_JSON_DEPTH = 64
 #: Response members that hold timestamps (every ``Timestamp`` member of the lineage outputs,
 #: plus the ones the extension operations return); a test checks this against botocore's model.
 RESPONSE_TIMESTAMP_KEYS = frozenset({"CreationTime", "LastModifiedTime"})
+#: Timestamps of the extension responses (``list_changes``).
+EXTENSION_RESPONSE_TIMESTAMP_KEYS = frozenset({"ChangeTime"})
+_RESPONSE_TIMESTAMPS = RESPONSE_TIMESTAMP_KEYS | EXTENSION_RESPONSE_TIMESTAMP_KEYS
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = Decimal("0.000001")
@@ -217,7 +222,7 @@ def map_request_timestamps(
     """A copy of ``request`` with ``convert(value, member path)`` applied to every timestamp
     member that is present and not ``None``."""
     out = dict(request)
-    for key in REQUEST_TIMESTAMP_MEMBERS & out.keys():
+    for key in (REQUEST_TIMESTAMP_MEMBERS | EXTENSION_REQUEST_TIMESTAMP_MEMBERS) & out.keys():
         if out[key] is not None:
             out[key] = convert(out[key], key)
     filters = out.get("Filters")
@@ -246,7 +251,7 @@ def decode_response(value: Any) -> Any:
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if key in RESPONSE_TIMESTAMP_KEYS and not isinstance(item, (str, bool, type(None))):
+            if key in _RESPONSE_TIMESTAMPS and not isinstance(item, (str, bool, type(None))):
                 out[key] = epoch_to_datetime(item, key)
             else:
                 out[key] = decode_response(item)

@@ -78,14 +78,23 @@ class BulkOps(EntityOps, AssociationOps):
             ids = self._ids_of(conn, [row["arn"] for row in rows])
             self._insert_edges(conn, edges, ids, rows, existing, stamps)
             changes = [
-                self._change(at, row["arn"], f"Create{KINDS[row['kind']].noun}", created_state(row))
+                self._change(
+                    at,
+                    row["arn"],
+                    f"Create{KINDS[row['kind']].noun}",
+                    created_state(row) | (_restored_entity(row) if restore else {}),
+                )
                 for row in rows
             ]
             changes += [
                 self._change(
-                    at, _arn_of(s, rows), "AddAssociation", {"type": t}, peer=_arn_of(d, rows)
+                    at,
+                    _arn_of(s, rows),
+                    "AddAssociation",
+                    {"type": t} | (_restored_edge(stamp) if restore else {}),
+                    peer=_arn_of(d, rows),
                 )
-                for s, d, t in edges
+                for (s, d, t), stamp in zip(edges, stamps, strict=True)
             ]
             insert_many(conn, changes_table, changes)
             return [row["arn"] for row in rows]
@@ -320,6 +329,21 @@ class BulkOps(EntityOps, AssociationOps):
             "actor": self.actor_json,
             "detail": dumps(detail),
         }
+
+
+def _restored_entity(row: dict[str, Any]) -> dict[str, Any]:
+    """What the change log keeps of an imported entity's own times and people, so a replay
+    of its history rebuilds them."""
+    return {
+        "created_at": row["created_at"],
+        "created_by": json.loads(row["created_by"]),
+        "modified_at": row["modified_at"],
+        "modified_by": json.loads(row["modified_by"]),
+    }
+
+
+def _restored_edge(stamp: tuple[int, str]) -> dict[str, Any]:
+    return {"created_at": stamp[0], "created_by": json.loads(stamp[1])}
 
 
 def _without(item: Any, keys: tuple[str, ...]) -> Any:

@@ -446,7 +446,7 @@ class EntityOps(SqlCore):
                     detail[field] = [getattr(row, field), value]
             prop_diff = {
                 k: [old_props.get(k), props.get(k)]
-                for k in set(old_props) | set(props)
+                for k in [*old_props, *(k for k in props if k not in old_props)]
                 if old_props.get(k) != props.get(k)
             }
             if prop_diff:

@@ -15,6 +15,7 @@ from mllineage.store.sql.associations import AssociationOps
 from mllineage.store.sql.bulk import BulkOps
 from mllineage.store.sql.engine import Database
 from mllineage.store.sql.entities import EntityOps
+from mllineage.store.sql.history import HistoryOps
 from mllineage.store.sql.tags import TagOps
 from mllineage.store.sql.traversal import QueryOps
 
@@ -31,7 +32,7 @@ def local_user() -> dict[str, Any]:
     return {"UserProfileName": name}
 
 
-class SqlStore(BulkOps, EntityOps, AssociationOps, TagOps, QueryOps, Store):
+class SqlStore(BulkOps, EntityOps, AssociationOps, TagOps, HistoryOps, QueryOps, Store):
     """A lineage store in an SQLite file, SQLite in memory, or PostgreSQL.
 
     Args:
@@ -203,7 +204,29 @@ class SqlStore(BulkOps, EntityOps, AssociationOps, TagOps, QueryOps, Store):
 
     @operation("ListEntityDetails")
     def list_entity_details(self, **request: Any) -> Response:
-        return self._list_details(request)
+        if request.get("AsOf") is None:
+            request.pop("AsOf", None)
+            return self._list_details(request)
+        kind = validation.check_choice(
+            request.pop("EntityKind", None), "EntityKind", validation.ENTITY_KINDS
+        )
+        return self._list_details_as_of(kind, request)
+
+    @operation("DescribeEntity")
+    def describe_entity(self, **request: Any) -> Response:
+        return self._describe_entity(**request)
+
+    @operation("ListAssociationsAsOf")
+    def list_associations_as_of(self, **request: Any) -> Response:
+        return self._list_associations_as_of(**request)
+
+    @operation("ListChanges")
+    def list_changes(self, **request: Any) -> Response:
+        return self._list_changes(**request)
+
+    @operation("PruneHistory")
+    def prune_history(self, **request: Any) -> Response:
+        return self._prune_history(**request)
 
 
 def check_scope(region: Any, account_id: Any) -> None:

@@ -66,9 +66,9 @@ class TagOps(SqlCore):
             .where(entities.c.id == row.id)
             .values(tags=dumps([{"Key": k, "Value": v} for k, v in new.items()]))
         )
-        diff = {
-            k: [old.get(k), new.get(k)] for k in set(old) | set(new) if old.get(k) != new.get(k)
-        }
+        # In the order the tags are kept, so a replay of the log rebuilds the same list.
+        keys = [*old, *(k for k in new if k not in old)]
+        diff = {k: [old.get(k), new.get(k)] for k in keys if old.get(k) != new.get(k)}
         self._record(conn, now_us(), row.arn, "Tags", {"tags": diff})
 
     def _list_tags(self, **request: Any) -> dict[str, Any]:

@@ -296,9 +296,17 @@ class QueryOps(SqlCore):
         return [found[a] for a in arns]
 
     # -- the two operations ------------------------------------------------------------------
+    def _run_query_as_of(self, spec: QuerySpec, at: int, *, need_properties: bool) -> Graph:
+        """The query over the graph as it stood at ``at`` (see ``history.HistoryOps``)."""
+        raise NotImplementedError
+
     def _lineage_graph(self, **request: Any) -> dict[str, Any]:
-        spec, _ = parse_query(request, extensions=True)
-        graph = self._run_query(spec, need_properties=True)
+        spec, req = parse_query(request, extra=("AsOf",), extensions=True)
+        if "AsOf" in req:
+            at = datetime_to_us(req["AsOf"], "AsOf")
+            graph = self._run_query_as_of(spec, at, need_properties=True)
+        else:
+            graph = self._run_query(spec, need_properties=True)
         return {
             "Vertices": [
                 {

@@ -1,0 +1,532 @@
+"""History and time travel: the change log read back (ListChanges), the state of entities,
+lists, associations and lineage queries as they stood at an instant (``AsOf``), and retention
+(PruneHistory).
+
+Everything here reads ``changes`` only; the live tables are never consulted for the past and
+never touched by a prune. An ``AsOf`` instant is inclusive: a change made at exactly that
+microsecond is part of the state.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.engine import Connection
+
+from mllineage import limits, validation
+from mllineage.errors import ResourceNotFound
+from mllineage.store.common import (
+    check_members,
+    datetime_to_us,
+    decode_token,
+    encode_token,
+    fingerprint,
+    us_to_datetime,
+)
+from mllineage.store.sql import replay
+from mllineage.store.sql.core import KINDS
+from mllineage.store.sql.entities import _LIST_MEMBERS, _SORT_BY, describe_row
+from mllineage.store.sql.graph_sql import _rows, chunks, insert_many
+from mllineage.store.sql.schema import changes
+from mllineage.store.sql.traversal import Graph, QueryOps, QuerySpec, _under, vertex_properties
+
+_ENTITY_COLUMNS = (changes.c.arn, changes.c.op, changes.c.at, changes.c.actor, changes.c.detail)
+_HISTORY_MAX_RESULTS = 100
+_ASSOCIATION_LIST_MEMBERS = (
+    "SourceArn",
+    "DestinationArn",
+    "SourceType",
+    "DestinationType",
+    "AssociationType",
+    "CreatedAfter",
+    "CreatedBefore",
+    "SortBy",
+    "SortOrder",
+    "NextToken",
+    "MaxResults",
+)
+
+
+def _in(conn: Connection, values: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+    if conn.dialect.name == "sqlite":
+        return f"IN ({','.join('?' * len(values))})", tuple(values)
+    return "= ANY(%s)", (list(values),)
+
+
+def _mark(conn: Connection) -> str:
+    return "?" if conn.dialect.name == "sqlite" else "%s"
+
+
+class HistoryOps(QueryOps):
+    """ListChanges, PruneHistory and the ``AsOf`` reads."""
+
+    # -- reading the log ----------------------------------------------------------------------
+    def _states_at(
+        self, conn: Connection, arns: Sequence[str], at: int
+    ) -> dict[str, replay.State | None]:
+        """The state of each entity at ``at`` (inclusive), replayed from its changes."""
+        states: dict[str, replay.State | None] = {}
+        for part in chunks(list(dict.fromkeys(arns))):
+            clause, params = _in(conn, part)
+            mark = _mark(conn)
+            sql = (
+                "SELECT arn, op, at, actor, detail FROM changes "
+                f"WHERE arn {clause} AND peer_arn IS NULL AND at <= {mark} ORDER BY at, id"
+            )
+            states.update(replay.replay(_rows(conn, sql, (*params, at))))
+        return {arn: s for arn, s in states.items() if s is not None and self._mine(arn)}
+
+    def _mine(self, arn: str) -> bool:
+        return arn.startswith(self.scope)
+
+    def _last_edge_changes(
+        self, conn: Connection, arns: Sequence[str], at: int, *, forward: bool
+    ) -> dict[tuple[str, str], tuple[Any, ...]]:
+        """The last change at or before ``at`` of each association leaving (``forward``) or
+        entering ``arns``: ``{(source, destination): (source, destination, op, at, actor,
+        detail)}``."""
+        near = "arn" if forward else "peer_arn"
+        last: dict[tuple[str, str], tuple[Any, ...]] = {}
+        for part in chunks(list(arns)):
+            clause, params = _in(conn, part)
+            mark = _mark(conn)
+            sql = (
+                "SELECT arn, peer_arn, op, at, actor, detail FROM changes "
+                f"WHERE {near} {clause} AND peer_arn IS NOT NULL AND at <= {mark} "
+                "ORDER BY at, id"
+            )
+            for row in _rows(conn, sql, (*params, at)):
+                last[(row[0], row[1])] = row
+        return last
+
+    def _edges_at(
+        self, conn: Connection, arns: Sequence[str], at: int, *, forward: bool
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """The associations leaving (``forward``) or entering ``arns`` at ``at``:
+        ``{(source, destination): {"type", "created_at", "created_by"}}``."""
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for pair, (_s, _d, op, when, actor, detail) in self._last_edge_changes(
+            conn, arns, at, forward=forward
+        ).items():
+            if op != "AddAssociation":
+                continue
+            info = json.loads(detail)
+            out[pair] = {
+                "type": info["type"],
+                "created_at": info.get("created_at", when),
+                "created_by": info.get("created_by") or json.loads(actor),
+            }
+        return out
+
+    def _edge_types_at(
+        self, conn: Connection, arns: Sequence[str], at: int, *, forward: bool
+    ) -> Iterator[tuple[str, str, str]]:
+        """(source, destination, type) of each association leaving or entering ``arns`` at
+        ``at``: what a lineage walk needs, and no more."""
+        for (src, dst), row in self._last_edge_changes(conn, arns, at, forward=forward).items():
+            if row[2] == "AddAssociation":
+                yield src, dst, _association_type(row[5])
+
+    # -- DescribeEntity -----------------------------------------------------------------------
+    def _describe_entity(self, **request: Any) -> dict[str, Any]:
+        kind_name = validation.check_choice(
+            request.get("EntityKind"), "EntityKind", validation.ENTITY_KINDS
+        )
+        kind = KINDS[kind_name]
+        key = kind.arn_key if kind_name == "artifact" else kind.name_key
+        req = check_members(request, ("EntityKind", key, "AsOf"), ("EntityKind", key))
+        if "AsOf" not in req:
+            row = self.db.run(
+                lambda conn: self._find(conn, kind, req[key], key),  # type: ignore[attr-defined]
+                write=False,
+            )
+            return describe_row(kind, row) | {"Tags": json.loads(row.tags)}
+        at = datetime_to_us(req["AsOf"], "AsOf")
+        value = req[key]
+        if kind_name == "artifact" or (isinstance(value, str) and value.startswith("arn:")):
+            arn = validation.parse_arn(value, key, (kind_name,)).arn
+        else:
+            name = validation.check_entity_name(value, key, kind_name)
+            arn = f"{self.scope}{kind_name}/{name.lower()}"
+        state = self.db.run(lambda conn: self._states_at(conn, [arn], at), write=False).get(arn)
+        if state is None or state["kind"] != kind_name:
+            raise ResourceNotFound(f"{key}: no {kind_name} {value} at {us_to_datetime(at)}")
+        return describe_row(kind, replay.as_row(state)) | {"Tags": state["tags"]}
+
+    # -- ListEntityDetails with AsOf ----------------------------------------------------------
+    def _list_details_as_of(self, kind_name: str, request: dict[str, Any]) -> dict[str, Any]:
+        """``ListEntityDetails`` as the list stood at ``AsOf``: the same filters, sorting and
+        paging, answered by replaying the kind's changes up to that instant."""
+        kind = KINDS[kind_name]
+        req = check_members(request, (*_LIST_MEMBERS, kind.type_key, "AsOf"), ("AsOf",))
+        at = datetime_to_us(req["AsOf"], "AsOf")
+        uri = (
+            validation.check_source_uri(req["SourceUri"], "SourceUri")
+            if "SourceUri" in req
+            else None
+        )
+        entity_type = (
+            validation.check_entity_type(req[kind.type_key], kind.type_key)
+            if kind.type_key in req
+            else None
+        )
+        after, before = _time(req, "CreatedAfter"), _time(req, "CreatedBefore")
+        sort_by = validation.check_choice(
+            req.get("SortBy", "CreationTime"), "SortBy", _SORT_BY[kind_name]
+        )
+        order = validation.check_choice(
+            req.get("SortOrder", "Descending"), "SortOrder", validation.SORT_ORDERS
+        )
+        max_results = validation.check_int(
+            req.get("MaxResults", limits.LIST_DEFAULT_MAX_RESULTS_PYTHON),
+            "MaxResults",
+            1,
+            limits.LIST_MAX_RESULTS,
+        )
+        request_print = fingerprint(
+            {k: str(v) for k, v in req.items() if k not in ("NextToken", "MaxResults")}
+            | {"kind": kind_name}
+        )
+        start = int(decode_token(req["NextToken"], request_print)) if "NextToken" in req else 0
+        prefix = f"{self.scope}{kind_name}/"
+        query = (
+            select(*_ENTITY_COLUMNS, changes.c.id)
+            .where(
+                changes.c.arn >= prefix,
+                changes.c.arn < prefix[:-1] + "0",
+                changes.c.peer_arn.is_(None),
+                changes.c.at <= at,
+            )
+            .order_by(changes.c.at, changes.c.id)
+        )
+        rows = self.db.run(lambda conn: conn.execute(query).all(), write=False)
+        states: dict[str, replay.State | None] = {}
+        born: dict[str, int] = {}  # the log position of each entity's start: insertion order
+        for arn, op, when, actor, detail, change_id in rows:
+            states[arn] = replay.apply(states.get(arn), arn, op, when, actor, detail)
+            if op.startswith("Create") or op == replay.SNAPSHOT:
+                born[arn] = change_id
+        found = [
+            s
+            for s in states.values()
+            if s is not None
+            and (uri is None or (s["source"] is not None and _under(s["source"]["SourceUri"], uri)))
+            and (entity_type is None or s["type"] == entity_type)
+            and (after is None or s["created_at"] >= after)
+            and (before is None or s["created_at"] <= before)
+        ]
+        field = "created_at" if sort_by == "CreationTime" else "name"
+        found.sort(key=lambda s: born[s["arn"]])
+        found.sort(key=lambda s: s[field], reverse=order == "Descending")
+        page = found[start : start + max_results]
+        out: dict[str, Any] = {"Entities": [describe_row(kind, replay.as_row(s)) for s in page]}
+        if start + max_results < len(found):
+            out["NextToken"] = encode_token(start + max_results, request_print)
+        return out
+
+    # -- ListAssociationsAsOf -----------------------------------------------------------------
+    def _list_associations_as_of(self, **request: Any) -> dict[str, Any]:
+        """``ListAssociations`` as it stood at ``AsOf`` (same members, same summaries)."""
+        req = check_members(request, (*_ASSOCIATION_LIST_MEMBERS, "AsOf"), ("AsOf",))
+        at = datetime_to_us(req["AsOf"], "AsOf")
+        ends = {
+            key: validation.parse_arn(req[key], key).arn
+            for key in ("SourceArn", "DestinationArn")
+            if key in req
+        }
+        types = {
+            key: validation.check_entity_type(req[key], key)
+            for key in ("SourceType", "DestinationType")
+            if key in req
+        }
+        assoc_type = (
+            validation.check_association_type(req["AssociationType"], "AssociationType")
+            if "AssociationType" in req
+            else None
+        )
+        after, before = _time(req, "CreatedAfter"), _time(req, "CreatedBefore")
+        sort_by = validation.check_choice(
+            req.get("SortBy", "CreationTime"),
+            "SortBy",
+            ("SourceArn", "DestinationArn", "SourceType", "DestinationType", "CreationTime"),
+        )
+        order = validation.check_choice(
+            req.get("SortOrder", "Descending"), "SortOrder", validation.SORT_ORDERS
+        )
+        max_results = validation.check_int(
+            req.get("MaxResults", limits.LIST_DEFAULT_MAX_RESULTS_WIRE),
+            "MaxResults",
+            1,
+            limits.LIST_MAX_RESULTS,
+        )
+        request_print = fingerprint(
+            {k: str(v) for k, v in req.items() if k not in ("NextToken", "MaxResults")}
+        )
+        start = int(decode_token(req["NextToken"], request_print)) if "NextToken" in req else 0
+
+        def read(conn: Connection) -> tuple[dict[Any, Any], dict[str, Any]]:
+            if "SourceArn" in ends:
+                edges = self._edges_at(conn, [ends["SourceArn"]], at, forward=True)
+            elif "DestinationArn" in ends:
+                edges = self._edges_at(conn, [ends["DestinationArn"]], at, forward=False)
+            else:
+                mark = _mark(conn)
+                sql = (
+                    "SELECT arn, peer_arn, op, at, actor, detail FROM changes "
+                    f"WHERE scope = {mark} AND peer_arn IS NOT NULL AND at <= {mark} "
+                    "ORDER BY at, id"
+                )
+                last = {(r[0], r[1]): r for r in _rows(conn, sql, (self.scope, at))}
+                sources = list({s for s, _ in last})
+                edges = {}
+                for part in chunks(sources):
+                    edges.update(self._edges_at(conn, part, at, forward=True))
+            arns = [a for pair in edges for a in pair]
+            return edges, self._states_at(conn, arns, at)
+
+        edges, states = self.db.run(read, write=False)
+        summaries = []
+        for (src, dst), info in edges.items():
+            s, d = states.get(src), states.get(dst)
+            if s is None or d is None:
+                continue
+            if "DestinationArn" in ends and dst != ends["DestinationArn"]:
+                continue
+            if "SourceArn" in ends and src != ends["SourceArn"]:
+                continue
+            if types.get("SourceType", s["type"]) != s["type"]:
+                continue
+            if types.get("DestinationType", d["type"]) != d["type"]:
+                continue
+            if assoc_type is not None and info["type"] != assoc_type:
+                continue
+            if after is not None and info["created_at"] < after:
+                continue
+            if before is not None and info["created_at"] > before:
+                continue
+            summary: dict[str, Any] = {
+                "SourceArn": src,
+                "DestinationArn": dst,
+                "SourceType": s["type"],
+                "DestinationType": d["type"],
+                "AssociationType": info["type"],
+            }
+            if s["name"] is not None:
+                summary["SourceName"] = s["name"]
+            if d["name"] is not None:
+                summary["DestinationName"] = d["name"]
+            summary["CreationTime"] = us_to_datetime(info["created_at"])
+            summary["CreatedBy"] = info["created_by"]
+            summaries.append((info["created_at"], summary))
+        key = {
+            "CreationTime": lambda item: item[0],
+            "SourceArn": lambda item: item[1]["SourceArn"],
+            "DestinationArn": lambda item: item[1]["DestinationArn"],
+            "SourceType": lambda item: item[1]["SourceType"],
+            "DestinationType": lambda item: item[1]["DestinationType"],
+        }[sort_by]
+        summaries.sort(key=lambda item: (item[1]["SourceArn"], item[1]["DestinationArn"]))
+        summaries.sort(key=key, reverse=order == "Descending")
+        out: dict[str, Any] = {
+            "AssociationSummaries": [s for _, s in summaries[start : start + max_results]]
+        }
+        if start + max_results < len(summaries):
+            out["NextToken"] = encode_token(start + max_results, request_print)
+        return out
+
+    # -- lineage queries AsOf -----------------------------------------------------------------
+    def _walk_as_of(
+        self, conn: Connection, spec: QuerySpec, at: int, deadline: float, need_properties: bool
+    ) -> Graph:
+        """The breadth-first walk of ``traversal.QueryOps._walk``, over the associations and
+        entities that existed at ``at``. Vertices are keyed by ARN."""
+        starts = self._states_at(conn, spec.start_arns, at)
+        missing = [a for a in spec.start_arns if a not in starts]
+        if missing:
+            raise ResourceNotFound(
+                f"StartArns: no artifact, action or context with ARN {', '.join(missing)} "
+                f"at {us_to_datetime(at)}"
+            )
+        visited: dict[str, int] = {a: 0 for a in spec.start_arns}
+        edges: dict[tuple[str, str], str] = {}
+        frontier = list(spec.start_arns)
+        forward = spec.direction in ("Descendants", "Both")
+        backward = spec.direction in ("Ascendants", "Both")
+        for depth in range(1, spec.max_depth + 1):
+            if not frontier:
+                break
+            found: list[str] = []
+            for is_forward, enabled in ((True, forward), (False, backward)):
+                if not enabled:
+                    continue
+                for src, dst, etype in self._edge_types_at(conn, frontier, at, forward=is_forward):
+                    edges[(src, dst)] = etype
+                    other = dst if is_forward else src
+                    if other not in visited:
+                        visited[other] = depth
+                        found.append(other)
+                self._check_time(deadline)
+            if spec.filter is None:
+                self._check_size(len(visited), len(edges) if spec.include_edges else 0)
+            frontier = found
+        states = {**starts, **self._states_at(conn, [a for a in visited if a not in starts], at)}
+        vertices: list[tuple[Any, ...]] = []
+        properties: list[dict[str, str]] = []
+        for arn in visited:
+            state = states.get(arn)
+            if state is None:
+                continue
+            row = replay.vertex_row(state)
+            props = _vertex_properties(row) if need_properties or spec.filter else {}
+            if spec.filter is not None and not spec.filter.matches(row, props):
+                continue
+            vertices.append(row)
+            properties.append(props)
+        kept = {row[0] for row in vertices}
+        edge_list = (
+            [(s, d, t) for (s, d), t in edges.items() if s in kept and d in kept]
+            if spec.include_edges
+            else []
+        )
+        self._check_size(len(vertices), len(edge_list))
+        return Graph(vertices, properties, edge_list)
+
+    def _run_query_as_of(self, spec: QuerySpec, at: int, *, need_properties: bool) -> Graph:
+        deadline = time.monotonic() + self.query_timeout
+        return self.db.run(
+            lambda conn: self._walk_as_of(conn, spec, at, deadline, need_properties), write=False
+        )
+
+    # -- ListChanges --------------------------------------------------------------------------
+    def _list_changes(self, **request: Any) -> dict[str, Any]:
+        req = check_members(
+            request, ("Arn", "IncludeAssociations", "MaxResults", "NextToken"), ("Arn",)
+        )
+        arn = validation.parse_arn(req["Arn"], "Arn").arn
+        with_edges = validation.check_bool(
+            req.get("IncludeAssociations", True), "IncludeAssociations"
+        )
+        max_results = validation.check_int(
+            req.get("MaxResults", _HISTORY_MAX_RESULTS), "MaxResults", 1, _HISTORY_MAX_RESULTS
+        )
+        request_print = fingerprint({"arn": arn, "edges": with_edges})
+        c = changes.c
+        which = or_(c.arn == arn, c.peer_arn == arn) if with_edges else c.arn == arn
+        where = [c.scope == self.scope, which]
+        if not with_edges:
+            where.append(c.peer_arn.is_(None))
+        if "NextToken" in req:
+            last_at, last_id = decode_token(req["NextToken"], request_print)
+            where.append(
+                or_(c.at < last_at, and_(c.at == last_at, c.id < last_id)),
+            )
+        query = (
+            select(c.id, c.at, c.arn, c.peer_arn, c.op, c.actor, c.detail)
+            .where(*where)
+            .order_by(c.at.desc(), c.id.desc())
+            .limit(max_results + 1)
+        )
+        rows = self.db.run(lambda conn: conn.execute(query).all(), write=False)
+        if not rows and "NextToken" not in req:
+            raise ResourceNotFound(f"Arn: no history of {arn}")
+        out: dict[str, Any] = {"Changes": [_change(r) for r in rows[:max_results]]}
+        if len(rows) > max_results:
+            last = rows[max_results - 1]
+            out["NextToken"] = encode_token([last.at, last.id], request_print)
+        return out
+
+    # -- PruneHistory -------------------------------------------------------------------------
+    def _prune_history(self, **request: Any) -> dict[str, Any]:
+        """Drop the changes made before ``Before``, keeping what the state at ``Before`` and
+        after needs: one ``Snapshot`` per entity that existed then, and the ``AddAssociation``
+        of each association that existed then. Live tables are not touched."""
+        req = check_members(request, ("Before",), ("Before",))
+        before = datetime_to_us(req["Before"], "Before")
+
+        def tx(conn: Connection) -> dict[str, int]:
+            c = changes.c
+            old = conn.execute(
+                select(c.id, c.at, c.arn, c.peer_arn, c.op, c.actor, c.detail)
+                .where(c.scope == self.scope, c.at < before)
+                .order_by(c.at, c.id)
+            ).all()
+            states: dict[str, replay.State | None] = {}
+            last_entity: dict[str, Any] = {}
+            last_edge: dict[tuple[str, str], Any] = {}
+            for row in old:
+                if row.peer_arn is None:
+                    states[row.arn] = replay.apply(
+                        states.get(row.arn), row.arn, row.op, row.at, row.actor, row.detail
+                    )
+                    last_entity[row.arn] = row
+                else:
+                    last_edge[(row.arn, row.peer_arn)] = row
+            kept: list[dict[str, Any]] = []
+            for arn, state in states.items():
+                if state is not None:
+                    last = last_entity[arn]
+                    kept.append(
+                        {
+                            "at": last.at,
+                            "scope": self.scope,
+                            "arn": arn,
+                            "peer_arn": None,
+                            "op": replay.SNAPSHOT,
+                            "actor": last.actor,
+                            "detail": json.dumps(
+                                replay.snapshot_detail(state), separators=(",", ":")
+                            ),
+                        }
+                    )
+            kept += [
+                {
+                    "at": row.at,
+                    "scope": self.scope,
+                    "arn": row.arn,
+                    "peer_arn": row.peer_arn,
+                    "op": row.op,
+                    "actor": row.actor,
+                    "detail": row.detail,
+                }
+                for row in last_edge.values()
+                if row.op == "AddAssociation"
+            ]
+            kept.sort(key=lambda k: k["at"])
+            conn.execute(delete(changes).where(c.scope == self.scope, c.at < before))
+            insert_many(conn, changes, kept)
+            return {"RemovedChanges": len(old) - len(kept), "KeptChanges": len(kept)}
+
+        return self.db.run(tx, write=True)
+
+
+def _association_type(detail: str) -> str:
+    """The ``type`` of an association change's detail, which the store writes first."""
+    if detail.startswith('{"type":"'):
+        return detail[9 : detail.index('"', 9)]
+    return str(json.loads(detail)["type"])
+
+
+def _vertex_properties(row: tuple[Any, ...]) -> dict[str, str]:
+    """``traversal.vertex_properties`` for a replayed vertex, whose properties are a dict."""
+    return {**row[7], **vertex_properties((*row[:7], "{}", *row[8:]))}
+
+
+def _time(request: dict[str, Any], key: str) -> int | None:
+    return datetime_to_us(request[key], key) if key in request else None
+
+
+def _change(row: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "ChangeTime": us_to_datetime(row.at),
+        "Operation": row.op,
+        "Arn": row.arn,
+    }
+    if row.peer_arn is not None:
+        out["PeerArn"] = row.peer_arn
+    out["Actor"] = json.loads(row.actor)
+    out["Detail"] = json.loads(row.detail)
+    return out
