@@ -186,3 +186,26 @@ def test_round_trip_in_the_same_account_is_exact(
     result = cli("--store", copy, "import", str(first))
     assert result.code == 1
     assert "already exists" in result.err
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="MLLINEAGE_TEST_POSTGRES_URL is not set")
+def test_round_trip_sqlite_to_postgres_and_back_is_exact(tmp_path: Path) -> None:
+    """In one region and account, SQLite -> PostgreSQL -> SQLite keeps every entity, property,
+    tag, timestamp, creator, ARN and association exactly."""
+    assert POSTGRES_URL
+    account = f"{uuid.uuid4().int % 10**12:012d}"
+
+    def strip(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in r.items() if k != "exported_at"} for r in records]
+
+    with Session(f"sqlite:///{tmp_path / 'first.db'}", account_id=account) as first:
+        build_pipeline(first)
+        original = strip(_dump(first, tmp_path / "first.jsonl"))
+    with Session(POSTGRES_URL, account_id=account) as postgres:
+        import_store(postgres, tmp_path / "first.jsonl")
+        on_postgres = strip(_dump(postgres, tmp_path / "postgres.jsonl"))
+    with Session(f"sqlite:///{tmp_path / 'back.db'}", account_id=account) as back:
+        import_store(back, tmp_path / "postgres.jsonl")
+        again = strip(_dump(back, tmp_path / "back.jsonl"))
+    assert on_postgres == original
+    assert again == original
