@@ -533,7 +533,9 @@ class Artifact(_LineageEntity):
         sagemaker_session: Session | None = None,
         as_of: datetime | str | None = None,
     ) -> Artifact:
-        """Load an artifact by ARN. Raises ``ClientError`` (``ResourceNotFound``)."""
+        """Load an artifact by ARN; with ``as_of`` (a datetime or ISO 8601 string,
+        inclusive), as it was at that instant, also if deleted since. Raises ``ClientError``
+        (``ResourceNotFound``)."""
         return cls._load(artifact_arn, "artifact_arn", sagemaker_session, as_of)
 
     @classmethod
@@ -554,7 +556,8 @@ class Artifact(_LineageEntity):
         ``source_uri`` matches at path boundaries: ``s3://b/datasets`` finds
         ``s3://b/datasets/train.csv`` but not ``s3://b/datasets2/x``. ``created_after`` and
         ``created_before`` are inclusive and take a datetime or an ISO 8601 string. To go
-        through every match, use :meth:`list_all`.
+        through every match, use :meth:`list_all`. With ``as_of``, the artifacts as they
+        stood at that instant (every list call of every entity takes it).
         """
         request = _list_request(
             "artifact",

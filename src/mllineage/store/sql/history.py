@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.engine import Connection
 
 from mllineage import limits, validation
@@ -36,6 +36,11 @@ from mllineage.store.sql.traversal import Graph, QueryOps, QuerySpec, _under, ve
 
 _ENTITY_COLUMNS = (changes.c.arn, changes.c.op, changes.c.at, changes.c.actor, changes.c.detail)
 _HISTORY_MAX_RESULTS = 100
+# Whether a change is an entity's own or an association's, spelled so that no planner walks
+# the index on peer_arn for it (NULL for every entity change: half the log) instead of
+# looking the ARNs up.
+_ENTITY_CHANGE = "COALESCE(peer_arn, '') = ''"
+_ASSOCIATION_CHANGE = "COALESCE(peer_arn, '') <> ''"
 _ASSOCIATION_LIST_MEMBERS = (
     "SourceArn",
     "DestinationArn",
@@ -73,34 +78,58 @@ class HistoryOps(QueryOps):
         for part in chunks(list(dict.fromkeys(arns))):
             clause, params = _in(conn, part)
             mark = _mark(conn)
+            # Ordered here rather than by the database: an ORDER BY at may tempt the planner
+            # into walking the whole log by time instead of looking the ARNs up.
             sql = (
-                "SELECT arn, op, at, actor, detail FROM changes "
-                f"WHERE arn {clause} AND peer_arn IS NULL AND at <= {mark} ORDER BY at, id"
+                "SELECT arn, op, at, actor, detail, id FROM changes "
+                f"WHERE arn {clause} AND {_ENTITY_CHANGE} AND at <= {mark}"
             )
-            states.update(replay.replay(_rows(conn, sql, (*params, at))))
+            rows = _rows(conn, sql, (*params, at))
+            rows.sort(key=_log_order)
+            states.update(replay.replay(row[:5] for row in rows))
         return {arn: s for arn, s in states.items() if s is not None and self._mine(arn)}
+
+    def _vertices_at(
+        self, conn: Connection, arns: Sequence[str], at: int
+    ) -> dict[str, tuple[Any, ...]]:
+        """:meth:`_states_at` for a lineage query: each entity's vertex tuple only."""
+        found: dict[str, tuple[Any, ...] | None] = {}
+        mark = _mark(conn)
+        for part in chunks(list(arns)):
+            clause, params = _in(conn, part)
+            sql = (
+                "SELECT arn, op, at, detail, id FROM changes "
+                f"WHERE arn {clause} AND {_ENTITY_CHANGE} AND at <= {mark}"
+            )
+            rows = _rows(conn, sql, (*params, at))
+            rows.sort(key=_vertex_log_order)
+            found.update(replay.vertex_rows(row[:4] for row in rows))
+        return {arn: v for arn, v in found.items() if v is not None and self._mine(arn)}
 
     def _mine(self, arn: str) -> bool:
         return arn.startswith(self.scope)
 
     def _last_edge_changes(
-        self, conn: Connection, arns: Sequence[str], at: int, *, forward: bool
+        self, conn: Connection, arns: Sequence[str], at: int, *, forward: bool, actor: bool
     ) -> dict[tuple[str, str], tuple[Any, ...]]:
         """The last change at or before ``at`` of each association leaving (``forward``) or
-        entering ``arns``: ``{(source, destination): (source, destination, op, at, actor,
-        detail)}``."""
+        entering ``arns``: ``{(source, destination): (source, destination, op, at, detail,
+        id, actor or None)}``."""
         near = "arn" if forward else "peer_arn"
+        who = "actor" if actor else "NULL"
         last: dict[tuple[str, str], tuple[Any, ...]] = {}
         for part in chunks(list(arns)):
             clause, params = _in(conn, part)
             mark = _mark(conn)
             sql = (
-                "SELECT arn, peer_arn, op, at, actor, detail FROM changes "
-                f"WHERE {near} {clause} AND peer_arn IS NOT NULL AND at <= {mark} "
-                "ORDER BY at, id"
+                f"SELECT arn, peer_arn, op, at, detail, id, {who} FROM changes "
+                f"WHERE {near} {clause} AND {_ASSOCIATION_CHANGE} AND at <= {mark}"
             )
             for row in _rows(conn, sql, (*params, at)):
-                last[(row[0], row[1])] = row
+                pair = (row[0], row[1])
+                seen = last.get(pair)
+                if seen is None or (row[3], row[5]) > (seen[3], seen[5]):
+                    last[pair] = row
         return last
 
     def _edges_at(
@@ -109,8 +138,8 @@ class HistoryOps(QueryOps):
         """The associations leaving (``forward``) or entering ``arns`` at ``at``:
         ``{(source, destination): {"type", "created_at", "created_by"}}``."""
         out: dict[tuple[str, str], dict[str, Any]] = {}
-        for pair, (_s, _d, op, when, actor, detail) in self._last_edge_changes(
-            conn, arns, at, forward=forward
+        for pair, (_s, _d, op, when, detail, _id, actor) in self._last_edge_changes(
+            conn, arns, at, forward=forward, actor=True
         ).items():
             if op != "AddAssociation":
                 continue
@@ -127,9 +156,10 @@ class HistoryOps(QueryOps):
     ) -> Iterator[tuple[str, str, str]]:
         """(source, destination, type) of each association leaving or entering ``arns`` at
         ``at``: what a lineage walk needs, and no more."""
-        for (src, dst), row in self._last_edge_changes(conn, arns, at, forward=forward).items():
+        last = self._last_edge_changes(conn, arns, at, forward=forward, actor=False)
+        for (src, dst), row in last.items():
             if row[2] == "AddAssociation":
-                yield src, dst, _association_type(row[5])
+                yield src, dst, _association_type(row[4])
 
     # -- DescribeEntity -----------------------------------------------------------------------
     def _describe_entity(self, **request: Any) -> dict[str, Any]:
@@ -198,7 +228,7 @@ class HistoryOps(QueryOps):
             .where(
                 changes.c.arn >= prefix,
                 changes.c.arn < prefix[:-1] + "0",
-                changes.c.peer_arn.is_(None),
+                _entity_change(),
                 changes.c.at <= at,
             )
             .order_by(changes.c.at, changes.c.id)
@@ -276,12 +306,10 @@ class HistoryOps(QueryOps):
             else:
                 mark = _mark(conn)
                 sql = (
-                    "SELECT arn, peer_arn, op, at, actor, detail FROM changes "
-                    f"WHERE scope = {mark} AND peer_arn IS NOT NULL AND at <= {mark} "
-                    "ORDER BY at, id"
+                    "SELECT DISTINCT arn FROM changes "
+                    f"WHERE scope = {mark} AND peer_arn IS NOT NULL AND at <= {mark}"
                 )
-                last = {(r[0], r[1]): r for r in _rows(conn, sql, (self.scope, at))}
-                sources = list({s for s, _ in last})
+                sources = [r[0] for r in _rows(conn, sql, (self.scope, at))]
                 edges = {}
                 for part in chunks(sources):
                     edges.update(self._edges_at(conn, part, at, forward=True))
@@ -344,7 +372,7 @@ class HistoryOps(QueryOps):
     ) -> Graph:
         """The breadth-first walk of ``traversal.QueryOps._walk``, over the associations and
         entities that existed at ``at``. Vertices are keyed by ARN."""
-        starts = self._states_at(conn, spec.start_arns, at)
+        starts = self._vertices_at(conn, spec.start_arns, at)
         missing = [a for a in spec.start_arns if a not in starts]
         if missing:
             raise ResourceNotFound(
@@ -373,14 +401,13 @@ class HistoryOps(QueryOps):
             if spec.filter is None:
                 self._check_size(len(visited), len(edges) if spec.include_edges else 0)
             frontier = found
-        states = {**starts, **self._states_at(conn, [a for a in visited if a not in starts], at)}
+        rows = {**starts, **self._vertices_at(conn, [a for a in visited if a not in starts], at)}
         vertices: list[tuple[Any, ...]] = []
         properties: list[dict[str, str]] = []
         for arn in visited:
-            state = states.get(arn)
-            if state is None:
+            row = rows.get(arn)
+            if row is None:
                 continue
-            row = replay.vertex_row(state)
             props = _vertex_properties(row) if need_properties or spec.filter else {}
             if spec.filter is not None and not spec.filter.matches(row, props):
                 continue
@@ -418,7 +445,7 @@ class HistoryOps(QueryOps):
         which = or_(c.arn == arn, c.peer_arn == arn) if with_edges else c.arn == arn
         where = [c.scope == self.scope, which]
         if not with_edges:
-            where.append(c.peer_arn.is_(None))
+            where.append(_entity_change())
         if "NextToken" in req:
             last_at, last_id = decode_token(req["NextToken"], request_print)
             where.append(
@@ -501,6 +528,19 @@ class HistoryOps(QueryOps):
             return {"RemovedChanges": len(old) - len(kept), "KeptChanges": len(kept)}
 
         return self.db.run(tx, write=True)
+
+
+def _entity_change() -> ColumnElement[bool]:
+    return func.coalesce(changes.c.peer_arn, "") == ""
+
+
+def _vertex_log_order(row: tuple[Any, ...]) -> tuple[int, int]:
+    return row[2], row[4]
+
+
+def _log_order(row: tuple[Any, ...]) -> tuple[int, int]:
+    """(at, id): the order in which changes happened."""
+    return row[2], row[5]
 
 
 def _association_type(detail: str) -> str:

@@ -151,18 +151,45 @@ def _user_json(value: Any) -> str:
     return value if isinstance(value, str) else dumps(value)
 
 
-def vertex_row(state: State) -> tuple[Any, ...]:
-    """The tuple ``graph_sql.fetch_vertices`` yields, keyed by ARN instead of id, with the
-    properties as a dict rather than JSON text."""
-    return (
-        state["arn"],
-        state["arn"],
-        state["kind"],
-        state["name"],
-        state["type"],
-        state["source"]["SourceUri"] if state["source"] else None,
-        state["status"],
-        state["properties"],
-        state["created_at"],
-        state["modified_at"],
-    )
+def vertex_rows(rows: Iterable[Any]) -> dict[str, tuple[Any, ...] | None]:
+    """What a lineage query needs of each entity after ``(arn, op, at, detail)`` rows in log
+    order: the tuple ``graph_sql.fetch_vertices`` yields, keyed by ARN instead of id and with
+    the properties as a dict. :func:`apply` without the people and tags, which a query never
+    shows."""
+    out: dict[str, tuple[Any, ...] | None] = {}
+    for arn, op, at, detail in rows:
+        if op == "Tags":
+            continue
+        if op.startswith("Create") or op == SNAPSHOT:
+            full = json.loads(detail)
+            source = full["source"]
+            out[arn] = (
+                arn,
+                arn,
+                full["kind"] if op == SNAPSHOT else _NOUNS[op[len("Create") :]],
+                full["name"],
+                full["type"],
+                source["SourceUri"] if source else None,
+                full["status"],
+                full["properties"],
+                full.get("created_at", at),
+                full.get("modified_at", at),
+            )
+            continue
+        row = out.get(arn)
+        if row is None:
+            continue
+        if op.startswith("Delete"):
+            out[arn] = None
+        elif op.startswith("Update"):
+            diff = json.loads(detail)
+            props = dict(row[7])
+            for key, (_old, value) in diff.get("properties", {}).items():
+                if value is None:
+                    props.pop(key, None)
+                else:
+                    props[key] = value
+            name = diff["name"][1] if "name" in diff else row[3]
+            status = diff["status"][1] if "status" in diff else row[6]
+            out[arn] = (*row[:3], name, row[4], row[5], status, props, row[8], at)
+    return out
