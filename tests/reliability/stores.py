@@ -7,10 +7,12 @@ an SQLite file, a PostgreSQL account, or one of several servers in front of eith
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mllineage.server.testing import ServerProcess
 from mllineage.store.base import Store
@@ -78,3 +80,22 @@ def every_artifact(store: Store) -> set[str]:
 
 def new_key() -> str:
     return secrets.token_hex(4)
+
+
+def table_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table of an SQLite file, in a stable order: compare two to prove
+    that nothing changed in between."""
+    connection = sqlite3.connect(path)
+    try:
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+        return {
+            table: sorted(connection.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr)
+            for table in tables
+        }
+    finally:
+        connection.close()

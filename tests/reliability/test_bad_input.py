@@ -10,7 +10,6 @@ server's own side (every operation, random bodies, never a 5xx) is ``tests/serve
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +35,7 @@ from mllineage.server.testing import ServerProcess
 from mllineage.store.base import Store
 from mllineage.store.http import HttpStore
 from mllineage.store.sql.store import SqlStore
+from tests.reliability.stores import table_rows
 
 SQL = [
     "'; DROP TABLE entities; --",
@@ -141,20 +141,7 @@ class World:
         self.arns = [self.artifact.artifact_arn, self.action.action_arn, self.context.context_arn]
 
     def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
-        connection = sqlite3.connect(self.path)
-        try:
-            tables = [
-                name
-                for (name,) in connection.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-                )
-            ]
-            return {
-                table: sorted(connection.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr)
-                for table in tables
-            }
-        finally:
-            connection.close()
+        return table_rows(self.path)
 
 
 @pytest.fixture(scope="module", params=["sqlite-file", "http"])

@@ -170,7 +170,7 @@ def crash_rounds(tmp_path: Path, kills: int, figures: dict[str, Any]) -> None:
 
 
 def test_kill_nine_writers(tmp_path: Path, figures: dict[str, Any]) -> None:
-    crash_rounds(tmp_path, 6, figures)
+    crash_rounds(tmp_path, 4, figures)
 
 
 @pytest.mark.slow

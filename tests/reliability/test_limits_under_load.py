@@ -11,7 +11,6 @@ import secrets
 import statistics
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -54,6 +53,13 @@ def big_tree(url: str) -> str:
         return root.arn
     finally:
         session.close()
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """The store with the big tree (the tests only read it), and the root's ARN."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('big') / 'big.db'}"
+    return url, big_tree(url)
 
 
 def oversized_queries(
@@ -118,11 +124,10 @@ LIMITS = {
     [pytest.param(2, 4, id="fast"), pytest.param(6, 60, id="long", marks=pytest.mark.slow)],
 )
 def test_oversized_queries_fail_fast_while_others_are_served(
-    tmp_path: Path, limit: str, queriers: int, seconds: float, figures: dict[str, Any]
+    big: tuple[str, str], limit: str, queriers: int, seconds: float, figures: dict[str, Any]
 ) -> None:
     args, query, refusal = LIMITS[limit]
-    url = f"sqlite:///{tmp_path / 'big.db'}"
-    root = big_tree(url)
+    url, root = big
     account = Account("AKIDLOAD", secrets.token_urlsafe(24), "000000000000")
     keys = {account.access_key: account.secret_key}
     with ServerProcess(url, credentials=keys, args=args) as server:

@@ -136,7 +136,7 @@ def run_writers(
             writers_via=len(writers),
             entities_written=len(expected),
             associations_written=len(chain_links | hub_links),
-            calls=2 * processes * count,
+            writes=2 * processes * count,  # entities + associations
             errors=0,
             lost_entities=len(lost_entities),
             lost_associations=len(lost_edges),
