@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -42,4 +44,23 @@ def test_forged_tokens_are_refused(store: Store, position: Any) -> None:
         store.query_lineage(
             StartArns=[arn],
             NextToken=_forged(position, {"StartArns": str([arn])}),
+        )
+
+
+def _fingerprint_of(token: str) -> str:
+    """The request fingerprint inside a token the store issued."""
+    padded = token + "=" * (-len(token) % 4)
+    return str(json.loads(base64.urlsafe_b64decode(padded))["f"])
+
+
+@pytest.mark.parametrize("position", FORGED)
+def test_forged_history_tokens_are_refused(store: Store, position: Any) -> None:
+    name = unique()
+    arn = store.create_action(ActionName=name, ActionType="Training")["ActionArn"]
+    for status in ("InProgress", "Completed"):
+        store.update_action(ActionName=name, Status=status)
+    token = store.list_changes(Arn=arn, MaxResults=1)["NextToken"]
+    with refused(ValidationException, "NextToken"):
+        store.list_changes(
+            Arn=arn, MaxResults=1, NextToken=encode_token(position, _fingerprint_of(token))
         )

@@ -22,7 +22,8 @@ from mllineage.errors import ResourceNotFound
 from mllineage.store.common import (
     check_members,
     datetime_to_us,
-    decode_token,
+    decode_offset,
+    decode_position,
     encode_token,
     fingerprint,
     us_to_datetime,
@@ -221,7 +222,7 @@ class HistoryOps(QueryOps):
             {k: str(v) for k, v in req.items() if k not in ("NextToken", "MaxResults")}
             | {"kind": kind_name}
         )
-        start = int(decode_token(req["NextToken"], request_print)) if "NextToken" in req else 0
+        start = decode_offset(req["NextToken"], request_print) if "NextToken" in req else 0
         prefix = f"{self.scope}{kind_name}/"
         query = (
             select(*_ENTITY_COLUMNS, changes.c.id)
@@ -296,7 +297,7 @@ class HistoryOps(QueryOps):
         request_print = fingerprint(
             {k: str(v) for k, v in req.items() if k not in ("NextToken", "MaxResults")}
         )
-        start = int(decode_token(req["NextToken"], request_print)) if "NextToken" in req else 0
+        start = decode_offset(req["NextToken"], request_print) if "NextToken" in req else 0
 
         def read(conn: Connection) -> tuple[dict[Any, Any], dict[str, Any]]:
             if "SourceArn" in ends:
@@ -447,7 +448,7 @@ class HistoryOps(QueryOps):
         if not with_edges:
             where.append(_entity_change())
         if "NextToken" in req:
-            last_at, last_id = decode_token(req["NextToken"], request_print)
+            last_at, last_id = decode_position(req["NextToken"], request_print, (int, int))
             where.append(
                 or_(c.at < last_at, and_(c.at == last_at, c.id < last_id)),
             )
