@@ -1,0 +1,278 @@
+"""Action: a step of the workflow (processing, training, deployment)."""
+
+from __future__ import annotations
+
+import builtins
+import copy
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from mllineage import _convert, limits, validation
+from mllineage.display import EntityList
+from mllineage.entities.base import (
+    _get_or_create_named,
+    _LineageEntity,
+    _list_request,
+)
+from mllineage.session import Session, resolve_session
+
+
+class Action(_LineageEntity):
+    """A step of the workflow: processing, training, deployment.
+
+    Example:
+        >>> train = Action.create(action_name="train-v1", action_type="Training",
+        ...                       status="InProgress")
+        >>> train.status = "Completed"
+        >>> train.save()
+    """
+
+    _kind = "action"
+    _noun = "Action"
+    _updatable = {"status": "Status", "description": "Description", "properties": "Properties"}
+    _fixed = ("action_name", "action_type", "source")
+
+    def __init__(
+        self,
+        action_arn: str | None = None,
+        action_name: str | None = None,
+        action_type: str | None = None,
+        source: dict[str, Any] | None = None,
+        properties: dict[str, str] | None = None,
+        status: str | None = None,
+        description: str | None = None,
+        sagemaker_session: Session | None = None,
+        metadata_properties: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(sagemaker_session)
+        self.action_arn = action_arn
+        self.action_name = action_name
+        self.action_type = action_type
+        self.source = source
+        self.properties = dict(properties or {})
+        self.status = status
+        self.description = description
+        self.metadata_properties = metadata_properties
+        self._mark_saved()
+
+    @classmethod
+    def _from_describe(cls, described: dict[str, Any], session: Session | None) -> Action:
+        action = cls(
+            action_arn=described["ActionArn"],
+            action_name=described.get("ActionName"),
+            action_type=described.get("ActionType"),
+            source=_convert.source_from_wire(described.get("Source")),
+            properties=described.get("Properties", {}),
+            status=described.get("Status"),
+            description=described.get("Description"),
+            sagemaker_session=session,
+            metadata_properties=described.get("MetadataProperties"),
+        )
+        action._set_times(described)
+        return action
+
+    @classmethod
+    def _create_request(
+        cls,
+        action_name: Any,
+        action_type: Any,
+        source: Any,
+        properties: Any,
+        status: Any,
+        tags: Any,
+        description: Any,
+        metadata_properties: Any,
+    ) -> dict[str, Any]:
+        if action_type is None:
+            raise ValueError("action_type is required, for example 'Training' or 'Processing'")
+        action_type = validation.check_entity_type(action_type, "action_type")
+        request: dict[str, Any] = {
+            "ActionName": (
+                validation.check_entity_name(action_name, "action_name", "action")
+                if action_name is not None
+                else _convert.generated_name(action_type)
+            ),
+            "ActionType": action_type,
+        }
+        if source is not None:
+            request["Source"] = _convert.simple_source_to_wire(source)
+        if properties:
+            request["Properties"] = validation.check_properties(properties, "properties")
+        if status is not None:
+            request["Status"] = validation.check_status(status, "status")
+        if description is not None:
+            request["Description"] = validation.check_description(description, "description")
+        if tags:
+            request["Tags"] = validation.check_tags(tags, "tags")
+        if metadata_properties:
+            request["MetadataProperties"] = validation.check_metadata_properties(
+                metadata_properties, "metadata_properties"
+            )
+        return request
+
+    @classmethod
+    def create(
+        cls,
+        action_name: str | None = None,
+        action_type: str | None = None,
+        source: dict[str, Any] | None = None,
+        properties: dict[str, str] | None = None,
+        status: str | None = None,
+        tags: builtins.list[dict[str, str]] | None = None,
+        sagemaker_session: Session | None = None,
+        description: str | None = None,
+        metadata_properties: dict[str, str] | None = None,
+    ) -> Action:
+        """Create an action.
+
+        Args:
+            action_name: unique, 1-120 letters, digits, ``-``, ``_``, ``.`` (generated if
+                omitted).
+            action_type: required, e.g. ``"Training"``.
+            source: ``{"source_uri", "source_type", "source_id"}`` (a single ``source_types``
+                entry is accepted too).
+            status: ``Unknown``, ``InProgress``, ``Completed``, ``Failed``, ``Stopping`` or
+                ``Stopped``.
+        Raises:
+            ValueError: an invalid argument. ClientError: the name is taken.
+        """
+        request = cls._create_request(
+            action_name,
+            action_type,
+            source,
+            properties,
+            status,
+            tags,
+            description,
+            metadata_properties,
+        )
+        session = resolve_session(sagemaker_session)
+        arn = session.store.create_action(**request)["ActionArn"]
+        action = cls(
+            arn,
+            request["ActionName"],
+            request["ActionType"],
+            _convert.source_from_wire(request.get("Source")),
+            request.get("Properties"),
+            request.get("Status"),
+            request.get("Description"),
+            sagemaker_session,
+            metadata_properties,
+        )
+        if tags is not None:
+            action._tags = request.get("Tags", [])
+            action._saved_tags = copy.deepcopy(action._tags)
+        return action
+
+    @classmethod
+    def get_or_create(
+        cls,
+        action_name: str | None = None,
+        action_type: str | None = None,
+        source: dict[str, Any] | None = None,
+        properties: dict[str, str] | None = None,
+        status: str | None = None,
+        tags: builtins.list[dict[str, str]] | None = None,
+        sagemaker_session: Session | None = None,
+        description: str | None = None,
+        metadata_properties: dict[str, str] | None = None,
+    ) -> Action:
+        """The action named ``action_name`` if it exists, unchanged; else a new one."""
+        if action_name is None:
+            raise ValueError("get_or_create needs action_name=: an action is identified by it")
+        cls._create_request(
+            action_name,
+            action_type,
+            source,
+            properties,
+            status,
+            tags,
+            description,
+            metadata_properties,
+        )
+        return _get_or_create_named(
+            cls,
+            action_name,
+            sagemaker_session,
+            lambda: cls.create(
+                action_name,
+                action_type,
+                source,
+                properties,
+                status,
+                tags,
+                sagemaker_session,
+                description,
+                metadata_properties,
+            ),
+        )
+
+    @classmethod
+    def load(
+        cls,
+        action_arn: str,
+        sagemaker_session: Session | None = None,
+        as_of: datetime | str | None = None,
+    ) -> Action:
+        """Load an action by ARN (or name). Raises ``ClientError`` (``ResourceNotFound``)."""
+        return cls._load(action_arn, "action_arn", sagemaker_session, as_of)
+
+    @classmethod
+    def list(
+        cls,
+        source_uri: str | None = None,
+        action_type: str | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        sort_by: str = "CreationTime",
+        sort_order: str = "Descending",
+        max_results: int = limits.LIST_DEFAULT_MAX_RESULTS_PYTHON,
+        sagemaker_session: Session | None = None,
+        as_of: datetime | str | None = None,
+    ) -> EntityList[Action]:
+        """Up to ``max_results`` (1-100) actions; filters as :meth:`Artifact.list`, and
+        ``sort_by`` may also be ``"Name"``."""
+        request = _list_request(
+            "action",
+            "ActionType",
+            source_uri=source_uri,
+            entity_type=action_type,
+            created_after=created_after,
+            created_before=created_before,
+            sort_by=sort_by,
+            sort_order=sort_order,
+            max_results=max_results,
+            as_of=as_of,
+        )
+        session = resolve_session(sagemaker_session)
+        page = session.store.list_entity_details(**request)
+        return EntityList(cls._from_describe(d, sagemaker_session) for d in page["Entities"])
+
+    @classmethod
+    def list_all(
+        cls,
+        source_uri: str | None = None,
+        action_type: str | None = None,
+        created_after: datetime | str | None = None,
+        created_before: datetime | str | None = None,
+        sort_by: str = "CreationTime",
+        sort_order: str = "Descending",
+        page_size: int = limits.LIST_MAX_RESULTS,
+        sagemaker_session: Session | None = None,
+        as_of: datetime | str | None = None,
+    ) -> Iterator[Action]:
+        """Every matching action, fetched ``page_size`` at a time."""
+        request = _list_request(
+            "action",
+            "ActionType",
+            source_uri=source_uri,
+            entity_type=action_type,
+            created_after=created_after,
+            created_before=created_before,
+            sort_by=sort_by,
+            sort_order=sort_order,
+            max_results=page_size,
+            as_of=as_of,
+        )
+        return cls._iterate(request, sagemaker_session)
