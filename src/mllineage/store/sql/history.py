@@ -41,6 +41,9 @@ _HISTORY_MAX_RESULTS = 100
 # the index on peer_arn for it (NULL for every entity change: half the log) instead of
 # looking the ARNs up.
 _ENTITY_CHANGE = "COALESCE(peer_arn, '') = ''"
+# Past this many changes after an instant, a query at that instant replays everything instead
+# of reading what has not changed since from the live tables.
+_MAX_RECENT = 20_000
 _ASSOCIATION_CHANGE = "COALESCE(peer_arn, '') <> ''"
 _ASSOCIATION_LIST_MEMBERS = (
     "SourceArn",
@@ -367,13 +370,71 @@ class HistoryOps(QueryOps):
             out["NextToken"] = encode_token(start + max_results, request_print)
         return out
 
+    # -- the present where the past equals it ----------------------------------------------
+    def _changed_since(self, conn: Connection, at: int) -> set[str] | None:
+        """Every ARN with a change (its own, or of an association touching it) after ``at``;
+        ``None`` when there are too many for the shortcut to pay."""
+        sql = f"SELECT arn, peer_arn FROM changes WHERE at > {_mark(conn)} LIMIT {_MAX_RECENT + 1}"
+        rows = _rows(conn, sql, (at,))
+        if len(rows) > _MAX_RECENT:
+            return None
+        changed = {row[0] for row in rows}
+        changed.update(row[1] for row in rows if row[1])
+        return changed
+
+    def _vertices_at_or_live(
+        self, conn: Connection, arns: Sequence[str], at: int, changed: set[str] | None
+    ) -> dict[str, tuple[Any, ...]]:
+        """:meth:`_vertices_at`, reading entities unchanged since ``at`` from the live table
+        (their present is their past)."""
+        if changed is None:
+            return self._vertices_at(conn, arns, at)
+        live = [a for a in arns if a not in changed]
+        out = self._vertices_at(conn, [a for a in arns if a in changed], at)
+        for part in chunks(live):
+            clause, params = _in(conn, part)
+            sql = (
+                "SELECT arn, arn, kind, name, type, source_uri, status, properties, created_at, "
+                f"modified_at FROM entities WHERE arn {clause}"
+            )
+            for row in _rows(conn, sql, params):
+                if self._mine(row[0]):
+                    out[row[0]] = (*row[:7], json.loads(row[7]), *row[8:])
+        return out
+
+    def _edge_types_at_or_live(
+        self,
+        conn: Connection,
+        arns: Sequence[str],
+        at: int,
+        changed: set[str] | None,
+        *,
+        forward: bool,
+    ) -> Iterator[tuple[str, str, str]]:
+        """:meth:`_edge_types_at`, reading the associations of entities unchanged since ``at``
+        from the live table: none of theirs was added or removed since."""
+        if changed is None:
+            yield from self._edge_types_at(conn, arns, at, forward=forward)
+            return
+        yield from self._edge_types_at(conn, [a for a in arns if a in changed], at, forward=forward)
+        near = "s" if forward else "d"
+        for part in chunks([a for a in arns if a not in changed]):
+            clause, params = _in(conn, part)
+            sql = (
+                "SELECT s.arn, d.arn, a.type FROM associations a "
+                "JOIN entities s ON s.id = a.src_id JOIN entities d ON d.id = a.dst_id "
+                f"WHERE {near}.arn {clause}"
+            )
+            yield from _rows(conn, sql, params)
+
     # -- lineage queries AsOf -----------------------------------------------------------------
     def _walk_as_of(
         self, conn: Connection, spec: QuerySpec, at: int, deadline: float, need_properties: bool
     ) -> Graph:
         """The breadth-first walk of ``traversal.QueryOps._walk``, over the associations and
         entities that existed at ``at``. Vertices are keyed by ARN."""
-        starts = self._vertices_at(conn, spec.start_arns, at)
+        changed = self._changed_since(conn, at)
+        starts = self._vertices_at_or_live(conn, spec.start_arns, at, changed)
         missing = [a for a in spec.start_arns if a not in starts]
         if missing:
             raise ResourceNotFound(
@@ -392,7 +453,9 @@ class HistoryOps(QueryOps):
             for is_forward, enabled in ((True, forward), (False, backward)):
                 if not enabled:
                     continue
-                for src, dst, etype in self._edge_types_at(conn, frontier, at, forward=is_forward):
+                for src, dst, etype in self._edge_types_at_or_live(
+                    conn, frontier, at, changed, forward=is_forward
+                ):
                     edges[(src, dst)] = etype
                     other = dst if is_forward else src
                     if other not in visited:
@@ -402,7 +465,8 @@ class HistoryOps(QueryOps):
             if spec.filter is None:
                 self._check_size(len(visited), len(edges) if spec.include_edges else 0)
             frontier = found
-        rows = {**starts, **self._vertices_at(conn, [a for a in visited if a not in starts], at)}
+        rest = [a for a in visited if a not in starts]
+        rows = {**starts, **self._vertices_at_or_live(conn, rest, at, changed)}
         vertices: list[tuple[Any, ...]] = []
         properties: list[dict[str, str]] = []
         for arn in visited:
