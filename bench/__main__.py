@@ -170,7 +170,8 @@ def table(results: dict[str, Any]) -> str:
             )
         lines += [
             "",
-            "**Time travel**: the same queries `as_of` an instant (replayed from the change log):",
+            "**Time travel**: the same queries `as_of` the instant after the build (what has not "
+            "changed since is read from the live tables):",
             "",
             "| size | impact | provenance | both |",
             "|---|---|---|---|",
