@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from mllineage import limits, validation
-from mllineage.display import entity_html
+from mllineage.display import EntityList, entity_html
 from mllineage.errors import ClientError, ResourceNotFound
 from mllineage.history import Change, entity_history
 from mllineage.session import Session, resolve_session
@@ -210,6 +210,15 @@ class _LineageEntity:
             ...     print(change.time, change.operation, change.actor, change.detail)
         """
         return entity_history(self._session, self._arn, include_associations)
+
+    @classmethod
+    def _list_page(
+        cls: type[E], request: dict[str, Any], sagemaker_session: Session | None
+    ) -> EntityList[E]:
+        """One page of ``list_entity_details``, as entities: what every ``list`` returns."""
+        session = resolve_session(sagemaker_session)
+        page = session.store.list_entity_details(**request)
+        return EntityList(cls._from_describe(d, sagemaker_session) for d in page["Entities"])
 
     @classmethod
     def _iterate(

@@ -190,9 +190,7 @@ class Context(_LineageEntity):
             max_results=max_results,
             as_of=as_of,
         )
-        session = resolve_session(sagemaker_session)
-        page = session.store.list_entity_details(**request)
-        return EntityList(cls._from_describe(d, sagemaker_session) for d in page["Entities"])
+        return cls._list_page(request, sagemaker_session)
 
     @classmethod
     def list_all(
