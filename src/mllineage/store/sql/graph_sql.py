@@ -18,11 +18,11 @@ T = TypeVar("T")
 CHUNK = 5000
 
 
-def _in_list(conn: Connection, ids: Sequence[int]) -> tuple[str, tuple[Any, ...]]:
+def in_list(conn: Connection, values: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
     """An ``IN (...)`` clause for SQLite or an ``= ANY(...)`` for PostgreSQL."""
     if conn.dialect.name == "sqlite":
-        return f"IN ({','.join('?' * len(ids))})", tuple(ids)
-    return "= ANY(%s)", (list(ids),)
+        return f"IN ({','.join('?' * len(values))})", tuple(values)
+    return "= ANY(%s)", (list(values),)
 
 
 def _rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
@@ -70,11 +70,11 @@ def hop_with_topo(
     near, far = ("src_id", "dst_id") if forward else ("dst_id", "src_id")
     neighbours: dict[int, None] = {}
     for part in chunks(frontier):
-        clause, params = _in_list(conn, part)
+        clause, params = in_list(conn, part)
         sql = f"SELECT {far} FROM associations WHERE {near} {clause}"
         neighbours.update((row[0], None) for row in _rows(conn, sql, params))
     for part in chunks(list(neighbours)):
-        clause, params = _in_list(conn, part)
+        clause, params = in_list(conn, part)
         sql = f"SELECT id, COALESCE(topo, id) FROM entities WHERE id {clause}"
         for row in _rows(conn, sql, params):
             yield row[0], row[1]
@@ -88,7 +88,7 @@ def hop_edges(
     near = "src_id" if forward else "dst_id"
     rows: list[tuple[int, int, str]] = []
     for part in chunks(frontier):
-        clause, params = _in_list(conn, part)
+        clause, params = in_list(conn, part)
         rows += _rows(
             conn, f"SELECT src_id, dst_id, type FROM associations WHERE {near} {clause}", params
         )
@@ -98,7 +98,7 @@ def hop_edges(
 def fetch_vertices(conn: Connection, ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
     """(id, arn, kind, name, type, source_uri, status, properties, created_at, modified_at)."""
     for part in chunks(ids):
-        clause, params = _in_list(conn, part)
+        clause, params = in_list(conn, part)
         sql = (
             "SELECT id, arn, kind, name, type, source_uri, status, properties, created_at, "
             f"modified_at FROM entities WHERE id {clause}"

@@ -31,7 +31,7 @@ from mllineage.store.common import (
 from mllineage.store.sql import replay
 from mllineage.store.sql.core import KINDS
 from mllineage.store.sql.entities import _LIST_MEMBERS, _SORT_BY, describe_row
-from mllineage.store.sql.graph_sql import _rows, chunks, insert_many
+from mllineage.store.sql.graph_sql import _rows, chunks, in_list, insert_many
 from mllineage.store.sql.schema import changes
 from mllineage.store.sql.traversal import Graph, QueryOps, QuerySpec, _under, vertex_properties
 
@@ -60,12 +60,6 @@ _ASSOCIATION_LIST_MEMBERS = (
 )
 
 
-def _in(conn: Connection, values: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
-    if conn.dialect.name == "sqlite":
-        return f"IN ({','.join('?' * len(values))})", tuple(values)
-    return "= ANY(%s)", (list(values),)
-
-
 def _mark(conn: Connection) -> str:
     return "?" if conn.dialect.name == "sqlite" else "%s"
 
@@ -80,7 +74,7 @@ class HistoryOps(QueryOps):
         """The state of each entity at ``at`` (inclusive), replayed from its changes."""
         states: dict[str, replay.State | None] = {}
         for part in chunks(list(dict.fromkeys(arns))):
-            clause, params = _in(conn, part)
+            clause, params = in_list(conn, part)
             mark = _mark(conn)
             # Ordered here rather than by the database: an ORDER BY at may tempt the planner
             # into walking the whole log by time instead of looking the ARNs up.
@@ -100,7 +94,7 @@ class HistoryOps(QueryOps):
         found: dict[str, tuple[Any, ...] | None] = {}
         mark = _mark(conn)
         for part in chunks(list(arns)):
-            clause, params = _in(conn, part)
+            clause, params = in_list(conn, part)
             sql = (
                 "SELECT arn, op, at, detail, id FROM changes "
                 f"WHERE arn {clause} AND {_ENTITY_CHANGE} AND at <= {mark}"
@@ -123,7 +117,7 @@ class HistoryOps(QueryOps):
         who = "actor" if actor else "NULL"
         last: dict[tuple[str, str], tuple[Any, ...]] = {}
         for part in chunks(list(arns)):
-            clause, params = _in(conn, part)
+            clause, params = in_list(conn, part)
             mark = _mark(conn)
             sql = (
                 f"SELECT arn, peer_arn, op, at, detail, id, {who} FROM changes "
@@ -392,7 +386,7 @@ class HistoryOps(QueryOps):
         live = [a for a in arns if a not in changed]
         out = self._vertices_at(conn, [a for a in arns if a in changed], at)
         for part in chunks(live):
-            clause, params = _in(conn, part)
+            clause, params = in_list(conn, part)
             sql = (
                 "SELECT arn, arn, kind, name, type, source_uri, status, properties, created_at, "
                 f"modified_at FROM entities WHERE arn {clause}"
@@ -419,7 +413,7 @@ class HistoryOps(QueryOps):
         yield from self._edge_types_at(conn, [a for a in arns if a in changed], at, forward=forward)
         near = "s" if forward else "d"
         for part in chunks([a for a in arns if a not in changed]):
-            clause, params = _in(conn, part)
+            clause, params = in_list(conn, part)
             sql = (
                 "SELECT s.arn, d.arn, a.type FROM associations a "
                 "JOIN entities s ON s.id = a.src_id JOIN entities d ON d.id = a.dst_id "
