@@ -13,6 +13,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    func,
     insert,
     or_,
     select,
@@ -34,6 +35,7 @@ from mllineage.store.common import (
     now_us,
     us_to_datetime,
 )
+from mllineage.store.sql.browse import name_prefix_condition, properties_condition
 from mllineage.store.sql.core import KINDS, Kind, SqlCore
 from mllineage.store.sql.schema import associations, entities
 
@@ -77,8 +79,13 @@ _SORT_BY = {
     "action": ("Name", "CreationTime"),
     "context": ("Name", "CreationTime"),
 }
+#: ListEntityDetails (an extension) also filters by name prefix and property values, and sorts
+#: artifacts by name too (an unnamed artifact sorts as "").
+_DETAIL_MEMBERS = ("NamePrefix", "Properties")
+_DETAIL_SORT_BY = ("Name", "CreationTime")
 
 
+_ARTIFACT_NAME = func.coalesce(entities.c.name, "")
 _INSERT_ENTITY = insert(entities)
 _BY_NAME_KEY = select(entities.c.arn, entities.c.name).where(
     entities.c.scope == bindparam("scope"),
@@ -322,9 +329,11 @@ class EntityOps(SqlCore):
         request: dict[str, Any],
         *,
         default_max: int,
+        details: bool = False,
     ) -> tuple[list[Row[Any]], str | None]:
         kind = KINDS[kind_name]
-        req = check_members(request, (*_LIST_MEMBERS, kind.type_key))
+        extra = _DETAIL_MEMBERS if details else ()
+        req = check_members(request, (*_LIST_MEMBERS, kind.type_key, *extra))
         where: list[ColumnElement[bool]] = [
             entities.c.scope == self.scope,
             entities.c.kind == kind_name,
@@ -344,8 +353,19 @@ class EntityOps(SqlCore):
             where.append(
                 entities.c.created_at <= datetime_to_us(req["CreatedBefore"], "CreatedBefore")
             )
+        if "NamePrefix" in req:
+            prefix = validation.check_str(
+                req["NamePrefix"], "NamePrefix", max_len=limits.NAME_MAX_LENGTH
+            )
+            where.append(name_prefix_condition(entities.c.name, prefix))
+        if "Properties" in req:
+            props = validation.check_properties(req["Properties"], "Properties")
+            if props:
+                where.append(properties_condition(self.db.is_sqlite, entities.c.properties, props))
         sort_by = validation.check_choice(
-            req.get("SortBy", "CreationTime"), "SortBy", _SORT_BY[kind_name]
+            req.get("SortBy", "CreationTime"),
+            "SortBy",
+            _DETAIL_SORT_BY if details else _SORT_BY[kind_name],
         )
         order = validation.check_choice(
             req.get("SortOrder", "Descending"), "SortOrder", validation.SORT_ORDERS
@@ -353,7 +373,9 @@ class EntityOps(SqlCore):
         max_results = validation.check_int(
             req.get("MaxResults", default_max), "MaxResults", 1, limits.LIST_MAX_RESULTS
         )
-        sort_col = entities.c.created_at if sort_by == "CreationTime" else entities.c.name
+        sort_col: Any = entities.c.created_at
+        if sort_by == "Name":
+            sort_col = entities.c.name if kind_name != "artifact" else _ARTIFACT_NAME
         request_print = fingerprint(
             {
                 k: (str(v) if k.startswith("Created") else v)
@@ -380,7 +402,7 @@ class EntityOps(SqlCore):
         if len(rows) > max_results:
             rows = rows[:max_results]
             last = rows[-1]
-            last_value = last.created_at if sort_by == "CreationTime" else last.name
+            last_value = last.created_at if sort_by == "CreationTime" else (last.name or "")
             token = encode_token([last_value, last.id], request_print)
         return rows, token
 
@@ -400,7 +422,7 @@ class EntityOps(SqlCore):
             req.pop("EntityKind", None), "EntityKind", validation.ENTITY_KINDS
         )
         rows, token = self._list_rows(
-            kind_name, req, default_max=limits.LIST_DEFAULT_MAX_RESULTS_PYTHON
+            kind_name, req, default_max=limits.LIST_DEFAULT_MAX_RESULTS_PYTHON, details=True
         )
         out: dict[str, Any] = {"Entities": [describe_row(KINDS[kind_name], r) for r in rows]}
         if token:
