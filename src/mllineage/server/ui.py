@@ -120,7 +120,7 @@ class Ui:
 
     def routes(self) -> list[BaseRoute]:
         data = {
-            "summary": lambda store, query: ui_data.summary(store),
+            "summary": ui_data.summary,
             "entities": ui_data.entities,
             "entity": ui_data.entity,
             "history": ui_data.history,

@@ -77,9 +77,8 @@ class Params:
         allowed = tuple(allowed)
         for name, value in items:
             if name not in allowed:
-                raise BadParameter(
-                    f"unknown parameter {name[:60]!r}; this route takes {', '.join(allowed)}"
-                )
+                takes = ", ".join(allowed) if allowed else "no parameters"
+                raise BadParameter(f"unknown parameter {name[:60]!r}; this route takes {takes}")
             if value != "":
                 self._values.setdefault(name, []).append(value)
 
@@ -163,8 +162,9 @@ def _item(kind: str, described: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # -- routes' answers ------------------------------------------------------------------------
-def summary(store: Store) -> dict[str, Any]:
+def summary(store: Store, query: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """``GET /ui/api/summary``: entities per kind and type, and the association count."""
+    Params(query, ())
     counts = store.count_entities()
     kinds: dict[str, dict[str, Any]] = {k: {"total": 0, "types": {}} for k in KINDS}
     for row in counts["Counts"]:
