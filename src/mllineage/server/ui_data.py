@@ -16,7 +16,6 @@ from typing import Any
 
 from mllineage import validation
 from mllineage.association import Association
-from mllineage.cli_history import summary as change_summary
 from mllineage.errors import ValidationException
 from mllineage.graph import FORMATS, LineageGraph, vertex_type
 from mllineage.history import entity_history
@@ -283,7 +282,7 @@ def history(store: Store, query: Iterable[tuple[str, str]]) -> dict[str, Any]:
                 "by": user_label(c.actor),
                 "changes": c.detail,
                 "peer_arn": c.peer_arn,
-                "summary": change_summary(c, arn),
+                "summary": c.summary(arn),
             }
             for c in changes
         ]
