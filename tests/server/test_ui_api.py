@@ -794,6 +794,11 @@ def test_serve_workers_share_sessions_and_never_log_the_secret(tmp_path: Path) -
             json={"access_key_id": "AKIDSERVE", "secret_access_key": secret + "x"},
         )
         assert refused.status_code == 401
+        typed_in_the_wrong_field = httpx.post(
+            server.url + "/ui/api/session",
+            json={"access_key_id": secret, "secret_access_key": "AKIDSERVE"},
+        )
+        assert typed_in_the_wrong_field.status_code == 401
         with sign_in(server.url, Credential("AKIDSERVE", secret, "123456789012")) as session:
             # New connections land on either worker; each must honour the other's cookie.
             for _ in range(20):
@@ -806,5 +811,7 @@ def test_serve_workers_share_sessions_and_never_log_the_secret(tmp_path: Path) -
             assert session.delete("/ui/api/session").status_code == 204
         log = server.log()
     assert "ui POST /ui/api/session status=200" in log
-    assert "AKIDSERVE" in log
+    assert "ui sign-in refused for access key AKIDSERVE" in log
+    assert "ui sign-in refused for an unknown access key" in log
+    assert "ui sign-in: access key AKIDSERVE, account 123456789012" in log
     assert secret not in log

@@ -177,9 +177,17 @@ class Ui:
         key_id, secret = _credentials_from(await self.read_body(request))
         credential = self.signer.check_secret(key_id, secret)
         if credential is None:
-            logger.warning("ui sign-in refused for access key %r", key_id[:128])
+            # Name only a configured key: a secret typed into the key field must not be logged.
+            known = self.signer.knows(key_id)
+            logger.warning(
+                "ui sign-in refused for %s",
+                f"access key {key_id}" if known else "an unknown access key",
+            )
             raise UiError(401, "BadCredentials", "the access key ID or secret is wrong")
         value, session = self.signer.issue(credential)
+        logger.info(
+            "ui sign-in: access key %s, account %s", credential.access_key_id, credential.account_id
+        )
         response = self._json(self._session_body(session))
         response.set_cookie(
             SESSION_COOKIE, value, max_age=self.signer.max_age, **_cookie_flags(request)
@@ -282,7 +290,7 @@ class Ui:
         logger.info(
             "ui %s %s status=%d %.1fms",
             request.method,
-            request.url.path[:120],
+            request.url.path[:120].encode("unicode_escape").decode("ascii"),
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )

@@ -74,6 +74,10 @@ class SessionSigner:
         matches = hmac.compare_digest(expected.encode(), secret_access_key.encode())
         return credential if credential is not None and matches else None
 
+    def knows(self, access_key_id: str) -> bool:
+        """Whether ``access_key_id`` is a configured key."""
+        return access_key_id in self._credentials
+
     def issue(self, credential: Credential) -> tuple[str, UiSession]:
         """A new session for ``credential``: the cookie value and what it stands for."""
         nonce = secrets.token_urlsafe(16)
