@@ -269,6 +269,16 @@ def test_sign_in_from_the_servers_own_origin(secured: str, world: World) -> None
     assert response.status_code == 200
 
 
+def test_cookie_is_secure_behind_https(secured: str, world: World) -> None:
+    response = httpx.post(
+        secured + "/ui/api/session",
+        json={"access_key_id": world.a.access_key_id, "secret_access_key": SECRET_A},
+        headers={"X-Forwarded-Proto": "https", "Origin": secured.replace("http:", "https:")},
+    )
+    assert response.status_code == 200
+    assert "; secure" in response.headers["set-cookie"].lower()
+
+
 def test_sign_out_needs_the_csrf_token(secured: str, world: World) -> None:
     with sign_in(secured, world.a) as session:
         token = session.headers.pop("X-CSRF-Token")
@@ -534,6 +544,18 @@ def test_entity(alice: httpx.Client, world: World) -> None:
     ]
     assert [o["arn"] for o in body["outputs"]] == [world.arns["endpoint"]]
     assert body["outputs"][0]["kind"] == "context"
+
+
+@pytest.mark.parametrize(
+    ("key", "kind", "name", "status"),
+    [("job", "action", "train-job", "Completed"), ("endpoint", "context", "endpoint-prod", None)],
+)
+def test_entity_of_each_kind(
+    alice: httpx.Client, world: World, key: str, kind: str, name: str, status: str | None
+) -> None:
+    body = alice.get("/ui/api/entity", params={"arn": world.arns[key]}).json()
+    assert (body["kind"], body["name"], body["status"]) == (kind, name, status)
+    assert len(body["inputs"]) == 1
 
 
 def test_history(alice: httpx.Client, world: World) -> None:
