@@ -753,6 +753,7 @@ def test_without_auth_everything_is_open(open_url: str, world: World) -> None:
     with client(open_url) as session:
         body = session.get("/ui/api/session").json()
         assert (body["auth"], body["signed_in"], body["csrf_token"]) == (False, True, None)
+        assert (body["access_key_id"], body["account_id"]) == (None, world.a.account_id)
         for route, params in data_params(world).items():
             assert session.get(f"/ui/api/{route}", params=params).status_code == 200, route
         for page in PAGE_ROUTES:

@@ -2,10 +2,13 @@
 
 ``POST /`` carries the API: ``X-Amz-Target: SageMaker.<Operation>`` (or ``Mllineage.<Operation>``
 for mllineage's extensions, see :mod:`mllineage.store.operations`) and a JSON body of the
-operation's request members. ``GET /`` says what the server is, ``GET /health`` checks the store.
+operation's request members. ``GET /`` says what the server is (a browser is sent on to the
+web UI), ``GET /health`` checks the store, and ``/ui/...`` is the web UI (see
+:mod:`mllineage.server.ui`).
 
-Every refusal is a JSON error ``{"__type": code, "message": text}`` with a 4xx status; only a
-bug is a 500, and then the traceback goes to the server's log, never to the client.
+Every refusal of the API is a JSON error ``{"__type": code, "message": text}`` with a 4xx
+status (the web UI's are ``{"error": {"code", "message"}}``); only a bug is a 500, and then the
+traceback goes to the server's log, never to the client.
 """
 
 from __future__ import annotations

@@ -47,6 +47,13 @@ logger = logging.getLogger("mllineage.server.ui")
 #: Where the built page lives (``index.html`` and ``assets/``), inside the package.
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "ui"
 CSRF_HEADER = "x-csrf-token"
+_DATA_ROUTES: dict[str, Callable[[Store, list[tuple[str, str]]], Any]] = {
+    "summary": ui_data.summary,
+    "entities": ui_data.entities,
+    "entity": ui_data.entity,
+    "history": ui_data.history,
+    "lineage": ui_data.lineage,
+}
 _ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -70,7 +77,7 @@ _MISSING_BUNDLE = """<!doctype html>
 """
 
 Handler = Callable[[Request], Awaitable[Response]]
-Store_For = Callable[[Credential | None], Store]
+StoreFor = Callable[[Credential | None], Store]
 
 
 class UiError(Exception):
@@ -103,7 +110,7 @@ class Ui:
 
     def __init__(
         self,
-        store_for: Store_For,
+        store_for: StoreFor,
         signer: SessionSigner | None,
         *,
         read_body: Callable[[Request], Awaitable[bytes]],
@@ -119,19 +126,12 @@ class Ui:
         return self.signer is not None
 
     def routes(self) -> list[BaseRoute]:
-        data = {
-            "summary": ui_data.summary,
-            "entities": ui_data.entities,
-            "entity": ui_data.entity,
-            "history": ui_data.history,
-            "lineage": ui_data.lineage,
-        }
         routes: list[BaseRoute] = [
             Route("/ui/api/session", self.get_session, methods=["GET"]),
             Route("/ui/api/session", self.sign_in, methods=["POST"]),
             Route("/ui/api/session", self.sign_out, methods=["DELETE"]),
         ]
-        for name, compute in data.items():
+        for name, compute in _DATA_ROUTES.items():
             routes.append(Route(f"/ui/api/{name}", self._data_route(compute), methods=["GET"]))
         routes += [
             Route("/ui/api/export", self.export, methods=["GET"]),
@@ -150,11 +150,16 @@ class Ui:
 
     def _session_body(self, session: UiSession | None) -> dict[str, Any]:
         credential = session.credential if session is not None else None
+        account: str | None = None
+        if credential is not None:
+            account = credential.account_id
+        elif not self.auth:  # the account every request is served as
+            account = getattr(self.store_for(None), "account_id", None)
         return {
             "auth": self.auth,
             "signed_in": session is not None or not self.auth,
             "access_key_id": credential.access_key_id if credential else None,
-            "account_id": credential.account_id if credential else None,
+            "account_id": account,
             "csrf_token": session.csrf_token if session is not None else None,
             "version": mllineage.__version__,
         }
@@ -259,8 +264,7 @@ class Ui:
                 if not self.signer.csrf_ok(session, request.headers.get(CSRF_HEADER)):
                     raise _bad_csrf()
             name = request.path_params["rest"]
-            known = {"session", "summary", "entities", "entity", "history", "lineage", "export"}
-            if name in known:
+            if name in ("session", "export", *_DATA_ROUTES):
                 raise UiError(
                     405, "MethodNotAllowed", f"{request.method} is not allowed on /ui/api/{name}"
                 )
