@@ -13,8 +13,8 @@ export const KIND_STYLES = {
 const OTHER = { fill: "#9D9D9D", border: "#5E5E5E", shape: "octagon", label: "Other" };
 export const START_BORDER = "#111111";
 export const PATH_COLOUR = "#D62728";
-const NODE_WIDTH = 160;
-const LABEL_CHARS = 24;
+const NODE_WIDTH = 150;
+const LABEL_CHARS = 22;
 const NODE_HEIGHT = 38;
 // Past DAGRE_MAX visible vertices the layout trades a little polish for speed (measured by
 // bench/ui_bench.py): dagre needs 0.5-1.5 s for 1,000 vertices here even with its cheapest
@@ -22,7 +22,7 @@ const NODE_HEIGHT = 38;
 // coordinates under 0.1 s. Below it, dagre's network-simplex ranks are the most compact.
 const DAGRE_MAX = 300;
 const NETWORK_SIMPLEX_MAX = 150;
-const RANK_GAP = 70;
+const RANK_GAP = 45;
 const NODE_GAP = 14;
 const LARGE = 300;
 
@@ -54,7 +54,7 @@ function stylesheet(large) {
         "border-color": OTHER.border,
         "border-width": 1.5,
         color: "#ffffff",
-        "font-size": 11,
+        "font-size": 12,
         "font-family": "system-ui, sans-serif",
         "text-valign": "center",
         "text-halign": "center",

@@ -22,7 +22,7 @@ function Header({ session, onSignOut }) {
   const current = (href) => (path === href ? "page" : undefined);
   return html`<header class="top">
     <${Link} href="/ui/" class="brand" aria-current=${current("/ui/")}>mllineage<//>
-    <nav aria-label="Main">
+    <nav aria-label="Main" hidden=${session?.auth && !session.signed_in}>
       ${KINDS.map(
         ({ plural, label }) =>
           html`<${Link} key=${plural} href=${`/ui/${plural}`} aria-current=${current(`/ui/${plural}`)}
