@@ -690,7 +690,7 @@ def test_export_of_a_filtered_view(alice: httpx.Client, world: World) -> None:
 @pytest.mark.parametrize(
     ("route", "params", "message"),
     [
-        ("entities", {}, "kind must be one of artifact, action, context"),
+        ("entities", {}, "kind is required"),
         ("entities", {"kind": "model"}, "kind must be one of artifact, action, context, got"),
         ("entities", {"kind": ["artifact", "action"]}, "kind must be given once"),
         ("entities", {"kind": "artifact", "q": "x"}, "unknown parameter 'q'"),

@@ -92,8 +92,10 @@ class Params:
     def many(self, name: str) -> list[str]:
         return list(self._values.get(name, []))
 
-    def choice(self, name: str, choices: Iterable[str], default: str) -> str:
-        value = self.one(name) or default
+    def choice(self, name: str, choices: Iterable[str], default: str | None) -> str:
+        """One of ``choices``; required when there is no ``default``."""
+        value = self.one(name, required=default is None) or default
+        assert value is not None
         choices = tuple(choices)
         if value not in choices:
             raise BadParameter(f"{name} must be one of {', '.join(choices)}, got {value[:60]!r}")
@@ -178,7 +180,7 @@ def summary(store: Store, query: Iterable[tuple[str, str]]) -> dict[str, Any]:
 def entities(store: Store, query: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """``GET /ui/api/entities``: one page of artifacts, actions or contexts."""
     params = Params(query, _LIST_PARAMS)
-    kind = params.choice("kind", KINDS, "")
+    kind = params.choice("kind", KINDS, None)
     request: dict[str, Any] = {
         "EntityKind": kind,
         "SortBy": _SORTS[params.choice("sort", _SORTS, "created")],
