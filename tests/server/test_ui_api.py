@@ -409,6 +409,16 @@ def test_sessions_end_when_they_expire(world: World) -> None:
     assert signer.open(value) is None
 
 
+def test_cookie_holds_no_secret_and_a_sha256_signature(world: World) -> None:
+    signer = SessionSigner(SESSION_KEY, {world.a.access_key_id: world.a})
+    value, _ = signer.issue(world.a)
+    assert len(value.rpartition(".")[2]) == 43  # 32 bytes of HMAC-SHA256, base64url
+    assert world.a.secret_access_key not in value
+    opened = signer.open(value)
+    assert opened is not None
+    assert world.a.secret_access_key not in repr(opened)
+
+
 # -- accounts --------------------------------------------------------------------------------
 def test_a_key_sees_only_its_own_account(alice: httpx.Client, world: World) -> None:
     summary = alice.get("/ui/api/summary").json()

@@ -59,7 +59,9 @@ class SessionSigner:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._key = key.encode() if isinstance(key, str) else bytes(key)
-        self._serializer = URLSafeSerializer(self._key, salt=_SALT)
+        self._serializer = URLSafeSerializer(
+            self._key, salt=_SALT, signer_kwargs={"digest_method": hashlib.sha256}
+        )
         self._credentials = credentials
         self.max_age = max_age
         self._clock = clock
