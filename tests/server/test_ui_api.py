@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mllineage.graph import LineageGraph
 from mllineage.query import LineageQuery, LineageQueryDirectionEnum
@@ -741,6 +743,51 @@ def test_parameter_mistakes_name_the_parameter(
     status, code, text = error_of(alice.get(f"/ui/api/{route}", params=params))
     assert (status, code) == (400, "BadParameter")
     assert text.startswith(message) or message in text, text
+
+
+QUERY_VALUES = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["artifact", "both", "10", "²", "-0", "1e3", "2024-01-01T00:00:00Z", ":"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    route=st.sampled_from([*DATA_ROUTES, "session", "nope"]),
+    query=st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "kind",
+                    "arn",
+                    "depth",
+                    "as_of",
+                    "max_results",
+                    "property",
+                    "next_token",
+                    "format",
+                    "type",
+                    "x",
+                ]
+            ),
+            QUERY_VALUES,
+        ),
+        max_size=5,
+    ),
+)
+def test_any_query_is_answered_without_a_server_error(
+    open_url: str, route: str, query: list[tuple[str, str]]
+) -> None:
+    response = httpx.get(f"{open_url}/ui/api/{route}", params=query)
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert set(response.json()["error"]) == {"code", "message"}
+
+
+def test_odd_asset_paths_are_not_found(open_url: str) -> None:
+    for path in ("a%00b", "%2e%2e%2f%2e%2e%2fserver%2fui.py", "a" * 5000, "%2e%2e", ""):
+        response = httpx.get(f"{open_url}/ui/assets/{path}")
+        assert error_of(response)[:2] == (404, "NotFound"), path
 
 
 def test_unknown_arns_are_not_found(alice: httpx.Client, world: World) -> None:

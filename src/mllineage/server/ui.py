@@ -325,8 +325,12 @@ class Ui:
 
     async def asset(self, request: Request) -> Response:
         assets = (self.static_dir / "assets").resolve()
-        wanted = (assets / request.path_params["path"]).resolve()
-        if not wanted.is_relative_to(assets) or not wanted.is_file():
+        try:
+            wanted = (assets / request.path_params["path"]).resolve()
+            found = wanted.is_relative_to(assets) and wanted.is_file()
+        except (ValueError, OSError):  # a NUL byte, a name too long for the file system
+            found = False
+        if not found:
             return error_response(404, "NotFound", "no such asset")
         return FileResponse(
             wanted,

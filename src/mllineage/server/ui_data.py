@@ -105,7 +105,7 @@ class Params:
         value = self.one(name)
         if value is None:
             return default
-        if not value.isdigit() or not lo <= int(value) <= hi:
+        if not (value.isascii() and value.isdigit() and len(value) < 10 and lo <= int(value) <= hi):
             raise BadParameter(f"{name} must be an integer from {lo} to {hi}, got {value[:20]!r}")
         return int(value)
 
