@@ -252,6 +252,14 @@ def test_sign_in_with_wrong_credentials_is_refused(secured: str, key: str, secre
             (400, "BadParameter"),
             id="bad-json",
         ),
+        pytest.param(
+            {
+                "content": b'{"access_key_id": "AKIDUIALICE", "secret_access_key": "\\ud800"}',
+                "headers": {"Content-Type": "application/json"},
+            },
+            (400, "BadParameter"),
+            id="lone-surrogate",
+        ),
     ],
 )
 def test_sign_in_needs_a_same_origin_json_body(
@@ -782,6 +790,30 @@ def test_any_query_is_answered_without_a_server_error(
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert set(response.json()["error"]) == {"code", "message"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    body=st.one_of(
+        st.binary(max_size=200),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(
+                    st.sampled_from(["access_key_id", "secret_access_key", "x"]), inner
+                )
+            ),
+            max_leaves=6,
+        ).map(lambda value: json.dumps(value).encode()),
+    )
+)
+def test_any_sign_in_body_is_refused_without_a_server_error(secured: str, body: bytes) -> None:
+    response = httpx.post(
+        secured + "/ui/api/session", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code in (400, 401), response.text
+    assert "set-cookie" not in response.headers
 
 
 def test_odd_asset_paths_are_not_found(open_url: str) -> None:

@@ -372,10 +372,20 @@ def _credentials_from(body: bytes) -> tuple[str, str]:
     values = []
     for name in ("access_key_id", "secret_access_key"):
         value = data.get(name)
-        if not isinstance(value, str) or not value or len(value) > 1024:
-            raise ui_data.BadParameter(f"{name} must be a non-empty string")
+        if not isinstance(value, str) or not value or len(value) > 1024 or not _encodable(value):
+            raise ui_data.BadParameter(
+                f"{name} must be a non-empty string of up to 1024 characters"
+            )
         values.append(value)
     return values[0], values[1]
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates, which JSON can carry
+        return False
+    return True
 
 
 def _store_error(error: ClientError) -> Response:
