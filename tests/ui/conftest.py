@@ -27,14 +27,8 @@ ACCESS_KEY, SECRET = "AKIDUITEST", "ui-test-secret"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VIEWPORT = {"width": 1366, "height": 768}
 
-playwright_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package is not installed (pip install playwright)"
-)
-if not Path(CHROMIUM).exists():
-    pytest.skip(
-        f"{CHROMIUM} is missing (apt-get install chromium); the UI tests need Debian's Chromium",
-        allow_module_level=True,
-    )
+NO_PLAYWRIGHT = "the playwright package is not installed (pip install -e '.[dev]')"
+NO_CHROMIUM = f"{CHROMIUM} is missing (apt-get install chromium): the UI tests drive it"
 
 
 class Seeded:
@@ -80,6 +74,9 @@ def auth_server(seeded_store: tuple[str, dict[str, str], str]) -> Iterator[Seede
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    playwright_api = pytest.importorskip("playwright.sync_api", reason=NO_PLAYWRIGHT)
+    if not Path(CHROMIUM).exists():
+        pytest.skip(NO_CHROMIUM)
     with playwright_api.sync_playwright() as playwright:
         chromium = launch_chromium(playwright)
         yield chromium

@@ -8,12 +8,13 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import expect
 
-from tests.ui.conftest import ACCESS_KEY, SECRET, Seeded, wait_for_graph
+from tests.ui.conftest import ACCESS_KEY, NO_PLAYWRIGHT, SECRET, Seeded, wait_for_graph
 
 DATA_ROUTES = ["summary", "entities?kind=artifact", "entity?arn={arn}", "history?arn={arn}"]
 DATA_ROUTES += ["lineage?arn={arn}", "export?arn={arn}&format=dot"]
+
+expect = pytest.importorskip("playwright.sync_api", reason=NO_PLAYWRIGHT).expect
 
 
 def sign_in(page: Any, key: str, secret: str) -> None:

@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from playwright.sync_api import expect
+import pytest
 
-from tests.ui.conftest import Seeded, draws, visible_vertices, wait_for_graph
+from tests.ui.conftest import NO_PLAYWRIGHT, Seeded, draws, visible_vertices, wait_for_graph
 
 SVG = "{http://www.w3.org/2000/svg}"
+
+expect = pytest.importorskip("playwright.sync_api", reason=NO_PLAYWRIGHT).expect
 
 
 def open_lineage(page: Any, server: Seeded, arn: str, query: str = "") -> int:

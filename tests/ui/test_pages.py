@@ -6,10 +6,12 @@ import re
 from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
 
-from playwright.sync_api import expect
+import pytest
 
 from mllineage.server.testing import ServerProcess
-from tests.ui.conftest import Seeded
+from tests.ui.conftest import NO_PLAYWRIGHT, Seeded
+
+expect = pytest.importorskip("playwright.sync_api", reason=NO_PLAYWRIGHT).expect
 
 
 def query_of(url: str) -> dict[str, list[str]]:

@@ -96,7 +96,9 @@ function App() {
 
   let body;
   if (error) body = html`<main><${ErrorBox} error=${error} /></main>`;
-  else if (!session) body = html`<main><${Loading} /></main>`;
+  // Data pages need not wait for the session: the server refuses them without one (and then
+  // whenSignedOut() above goes to the sign-in page); only the sign-in page needs it.
+  else if (!session && path === "/ui/login") body = html`<main><${Loading} /></main>`;
   else if (mustSignIn) body = html`<main><${Loading} /></main>`;
   else body = route(path, query, session, setSession);
 

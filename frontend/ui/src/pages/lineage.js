@@ -345,7 +345,10 @@ export function LineagePage({ query }) {
       edges.map((e) => [e.source, e.destination]),
     );
     performance.mark("lineage:laid-out");
-    cy.add(toElements(vertices, edges, graph.start, positions, (v) => isHidden(v, graph.start, view)));
+    const elements = toElements(vertices, edges, graph.start, positions, (v) =>
+      isHidden(v, graph.start, view),
+    );
+    cy.add(elements);
     fitPositions(cy, positions);
     performance.mark("lineage:added");
     cy.on("tap", "node", (event) => setSelected(event.target.id()));
