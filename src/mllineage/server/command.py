@@ -160,7 +160,8 @@ def serve(
         typer.Option(min=0.001, help="Seconds a lineage query may run before it is refused."),
     ] = limits.QUERY_TIMEOUT_SECONDS,
 ) -> None:
-    """Serve the SageMaker lineage API (boto3, the SageMaker SDK, MLLINEAGE_URL=http://...)."""
+    """Serve the SageMaker lineage API (boto3, the SageMaker SDK, MLLINEAGE_URL=http://...)
+    and the web UI at /ui/ (sign in there with an access key and its secret)."""
     import uvicorn
 
     from mllineage.server.protocol import NoDelayHTTPProtocol
@@ -209,7 +210,8 @@ def serve(
         )
     typer.secho(
         f"mllineage {mllineage.__version__} serving {redact_url(str(config['store']))} on "
-        f"http://{host}:{port} (authentication: {'off' if no_auth else 'SigV4'})",
+        f"http://{host}:{port} (authentication: {'off' if no_auth else 'SigV4'}); "
+        f"web UI: http://{host}:{port}/ui/",
         err=True,
     )
     common: dict[str, Any] = {
