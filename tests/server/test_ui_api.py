@@ -187,6 +187,15 @@ def test_session_answers_signed_out(secured: str) -> None:
     }
 
 
+def test_session_clears_a_cookie_that_is_no_longer_valid(secured: str, world: World) -> None:
+    expired = _cookie(world, "expired")
+    response = httpx.get(
+        secured + "/ui/api/session", headers={"Cookie": f"{SESSION_COOKIE}={expired}"}
+    )
+    assert response.json()["signed_in"] is False
+    assert "max-age=0" in response.headers["set-cookie"].lower()
+
+
 def test_sign_in_sets_a_strict_http_only_cookie(secured: str, world: World) -> None:
     with client(secured) as session:
         response = session.post(

@@ -165,7 +165,11 @@ class Ui:
         }
 
     async def get_session(self, request: Request) -> Response:
-        return self._json(self._session_body(self.current(request)))
+        session = self.current(request)
+        response = self._json(self._session_body(session))
+        if session is None and SESSION_COOKIE in request.cookies:  # expired or no longer valid
+            response.delete_cookie(SESSION_COOKIE, **_cookie_flags(request))
+        return response
 
     async def sign_in(self, request: Request) -> Response:
         return await self._guarded(request, self._sign_in)
