@@ -34,6 +34,7 @@ def test_sign_in_then_out(page: Any, auth_server: Seeded, screenshot: Any) -> No
     sign_in(page, ACCESS_KEY, "not-the-secret")
     expect(page.get_by_role("alert")).to_contain_text("do not match")
     expect(page.get_by_label("Secret access key")).to_have_value("")
+    expect(page.get_by_label("Secret access key")).to_be_focused()
 
     sign_in(page, ACCESS_KEY, SECRET)
     expect(page).to_have_url(re.compile(re.escape(lineage.split("?")[0])))

@@ -170,3 +170,33 @@ def test_as_of_before_the_data_shows_an_error_or_nothing(page: Any, open_server:
     # The model did not exist then: the server says so, and the page shows it.
     expect(page.get_by_role("alert")).to_be_visible()
     expect(page.locator(".notice")).to_contain_text("As of 2001-01-01 00:00:00 UTC")
+
+
+def tab_to(page: Any, selector: str, limit: int = 60) -> None:
+    """Press Tab until the element matching ``selector`` has the focus."""
+    target = page.locator(selector)
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("(element) => element === document.activeElement"):
+            return
+    raise AssertionError(f"{selector} is not reachable with Tab")
+
+
+def test_keyboard_only_walk_from_search_to_an_expanded_node(page: Any, open_server: Seeded) -> None:
+    page.goto(f"{open_server.url}/ui/")
+    page.keyboard.type("churn-model")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("table.results tbody tr")
+    tab_to(page, "table.results tbody tr:first-child td:first-child a")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/ui/entity\?arn="))
+    tab_to(page, "a.lineage-link")
+    page.keyboard.press("Enter")
+    shown = wait_for_graph(page)
+    tab_to(page, "#l-node")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator(".node-details h2")).to_be_visible()
+    tab_to(page, ".node-details .buttons button:first-child")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Collapse neighbours")).to_be_focused()
+    assert visible_vertices(page) >= shown

@@ -231,7 +231,8 @@ function SidePanel({ model, ready, selected, onSelect, onToggle, busy, path, set
           <p class="muted">${vertex.type}</p>
           ${vertex.source_uri && html`<p class="uri">${vertex.source_uri}</p>`}
           <div class="buttons">
-            <button type="button" onClick=${() => onToggle(vertex.arn)} disabled=${busy}>
+            <button type="button" onClick=${() => onToggle(vertex.arn)}
+              aria-busy=${busy ? "true" : "false"}>
               ${model.expanded.has(vertex.arn) ? "Collapse neighbours" : "Expand neighbours"}
             </button>
             <${Link} class="button secondary" href=${`/ui/entity${queryString({ arn: vertex.arn })}`}

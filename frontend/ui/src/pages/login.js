@@ -1,6 +1,6 @@
 // Sign-in: the secret goes to the server once, in the POST body; the browser keeps only the
 // server's HttpOnly session cookie (the page never stores or re-reads the secret).
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { api } from "../api.js";
 import { html } from "../html.js";
 import { navigate, safeNext } from "../router.js";
@@ -11,6 +11,7 @@ export function LoginPage({ session, setSession, query }) {
   const [secret, setSecret] = useState("");
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
+  const secretInput = useRef(null);
 
   if (!session.auth) {
     return html`<main class="narrow">
@@ -27,13 +28,15 @@ export function LoginPage({ session, setSession, query }) {
     try {
       const signedIn = await api.signIn(accessKeyId.trim(), secret);
       setSecret("");
+      setBusy(false);
       setSession(signedIn);
       navigate(next, { replace: true });
     } catch (failure) {
       setSecret("");
       setError(failure);
-    } finally {
       setBusy(false);
+      // Back to the secret, so a keyboard user can type it again at once.
+      secretInput.current?.focus();
     }
   };
 
@@ -50,6 +53,7 @@ export function LoginPage({ session, setSession, query }) {
         autofocus value=${accessKeyId} onInput=${(e) => setAccessKeyId(e.currentTarget.value)} />
       <label for="secret-access-key">Secret access key</label>
       <input id="secret-access-key" name="secret_access_key" type="password" required
+        ref=${secretInput}
         autocomplete="off" value=${secret} onInput=${(e) => setSecret(e.currentTarget.value)} />
       ${error &&
       html`<p class="error-inline" role="alert">
