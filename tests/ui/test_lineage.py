@@ -38,6 +38,8 @@ def test_entity_to_lineage_then_depth_and_direction(
     expect(status(page)).to_contain_text(f"{both} vertices")
     start = page.evaluate("window.__mllineage.cy.nodes('.start').map((n) => n.id())")
     assert start == [open_server.arns["model"]]
+    page.get_by_label("Node", exact=True).select_option(open_server.arns["model"])
+    expect(page.locator(".node-details")).to_contain_text("accuracy")
     screenshot(page, "lineage")
 
     before = draws(page)
@@ -103,11 +105,14 @@ def test_filter_by_kind_and_type(page: Any, open_server: Seeded) -> None:
     shown = open_lineage(page, open_server, open_server.arns["model"], "&depth=3")
     page.get_by_role("checkbox", name="Contexts").uncheck()
     expect(page).to_have_url(re.compile(r"hide=context"))
+    page.wait_for_selector('.graph[data-filter="context|"]', state="attached")
+    expect(status(page)).to_contain_text("hidden by the filters")
     kinds = page.evaluate("window.__mllineage.cy.nodes(':visible').map((n) => n.data('kind'))")
     assert "context" not in kinds
     assert len(kinds) < shown
     page.get_by_label("Type").select_option("Dataset")
     expect(page).to_have_url(re.compile(r"type=Dataset"))
+    page.wait_for_selector('.graph[data-filter="context|Dataset"]', state="attached")
     types = page.evaluate(
         "window.__mllineage.cy.nodes(':visible').not('.start').map((n) => n.data('type'))"
     )
@@ -184,6 +189,7 @@ def tab_to(page: Any, selector: str, limit: int = 60) -> None:
 
 def test_keyboard_only_walk_from_search_to_an_expanded_node(page: Any, open_server: Seeded) -> None:
     page.goto(f"{open_server.url}/ui/")
+    expect(page.get_by_label("Name starts with, or an ARN")).to_be_focused()
     page.keyboard.type("churn-model")
     page.keyboard.press("Enter")
     page.wait_for_selector("table.results tbody tr")

@@ -28,6 +28,7 @@ def test_home_shows_counts_and_search_by_keyboard(
     screenshot(page, "home")
 
     # The search box has focus on arrival; Enter submits.
+    expect(page.get_by_label("Name starts with, or an ARN")).to_be_focused()
     page.keyboard.type("churn-model")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/ui/artifacts\?name=churn-model$"))

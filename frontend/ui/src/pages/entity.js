@@ -45,9 +45,10 @@ function History({ arn }) {
           <td class="nowrap">${formatTime(event.at)}</td>
           <td>${event.operation}</td>
           <td>${formatUser(event.by)}</td>
-          <td class="changes">${Object.keys(event.changes ?? {}).length
+          <td class="changes">${event.summary ??
+          (Object.keys(event.changes ?? {}).length
             ? html`<code>${JSON.stringify(event.changes)}</code>`
-            : "—"}</td>
+            : "—")}</td>
         </tr>`,
       )}
     </tbody>

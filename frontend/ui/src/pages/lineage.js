@@ -4,6 +4,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, exportUrl, queryString } from "../api.js";
 import {
   ErrorBox,
+  KeyValueTable,
   KindBadge,
   Loading,
   formatTime,
@@ -230,6 +231,7 @@ function SidePanel({ model, ready, selected, onSelect, onToggle, busy, path, set
           <h2><${KindBadge} kind=${vertex.kind} /> ${vertex.name || shortArn(vertex.arn)}</h2>
           <p class="muted">${vertex.type}</p>
           ${vertex.source_uri && html`<p class="uri">${vertex.source_uri}</p>`}
+          ${vertex.properties && html`<${KeyValueTable} values=${vertex.properties} />`}
           <div class="buttons">
             <button type="button" onClick=${() => onToggle(vertex.arn)}
               aria-busy=${busy ? "true" : "false"}>
@@ -299,6 +301,7 @@ export function LineagePage({ query }) {
   const [selected, setSelected] = useState(null);
   const [busy, setBusy] = useState(false);
   const [ready, setReady] = useState(false);
+  const [hidden, setHidden] = useState(0);
   const [path, setPath] = useState({});
   const container = useRef(null);
   const cyRef = useRef(null);
@@ -356,6 +359,8 @@ export function LineagePage({ query }) {
     cy.on("tap", (event) => event.target === cy && setSelected(null));
     cy.on("dbltap", "node", (event) => toggleRef.current(event.target.id()));
     drawnFilter.current = filterKey;
+    container.current.dataset.filter = filterKey;
+    setHidden(cy.nodes(".hidden").length);
     setModel(graph);
     setSelected(null);
     setPath({});
@@ -385,6 +390,8 @@ export function LineagePage({ query }) {
     drawnFilter.current = filterKey;
     applyFilters(cy, view);
     layout(cy);
+    container.current.dataset.filter = filterKey;
+    setHidden(cy.nodes(".hidden").length);
   }, [filterKey]);
 
   // 4. The selection and the highlighted path follow the panel.
@@ -494,7 +501,8 @@ export function LineagePage({ query }) {
           <span class="muted status" role="status">
             ${!data && !error ? "Loading…" : null}
             ${model && `${model.vertices.size.toLocaleString("en")} vertices, ${model.edges.size.toLocaleString("en")} edges`}
-            ${data?.truncated ? " (truncated: lower the depth or filter)" : ""}
+            ${model && hidden > 0 ? ` (${hidden.toLocaleString("en")} hidden by the filters)` : ""}
+            ${data?.truncated ? " — more lies beyond this depth (raise it, or expand a node)" : ""}
           </span>
           <${Legend} />
         </div>
