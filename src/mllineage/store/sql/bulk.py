@@ -27,7 +27,7 @@ from mllineage.store.common import check_members, datetime_to_us, dumps, now_us
 from mllineage.store.sql import dag
 from mllineage.store.sql.associations import AssociationOps
 from mllineage.store.sql.core import KINDS
-from mllineage.store.sql.entities import EntityOps, created_state
+from mllineage.store.sql.entities import EntityOps
 from mllineage.store.sql.graph_sql import chunks, insert_many
 from mllineage.store.sql.schema import associations, entities
 from mllineage.store.sql.schema import changes as changes_table
@@ -55,7 +55,8 @@ class BulkOps(EntityOps, AssociationOps):
         if len(entity_requests) + len(edge_requests) > MAX_ITEMS:
             raise ValueError(f"PutLineage takes at most {MAX_ITEMS:,} items per call")
         at = now_us()
-        rows = [self._bulk_row(i, e, at, restore) for i, e in enumerate(entity_requests)]
+        prepared = [self._bulk_row(i, e, at, restore) for i, e in enumerate(entity_requests)]
+        rows = [row for row, _ in prepared]
         _refuse_duplicate_identities(rows)
         stamps = [self._edge_stamp(i, e, at, restore) for i, e in enumerate(edge_requests)]
         edges = [
@@ -82,9 +83,9 @@ class BulkOps(EntityOps, AssociationOps):
                     at,
                     row["arn"],
                     f"Create{KINDS[row['kind']].noun}",
-                    created_state(row) | (_restored_entity(row) if restore else {}),
+                    state | (_restored_entity(row) if restore else {}),
                 )
-                for row in rows
+                for row, state in prepared
             ]
             changes += [
                 self._change(
@@ -113,7 +114,9 @@ class BulkOps(EntityOps, AssociationOps):
             )
         return [found[arn] for arn in arns]
 
-    def _bulk_row(self, index: int, item: Any, at: int, restore: bool) -> dict[str, Any]:
+    def _bulk_row(
+        self, index: int, item: Any, at: int, restore: bool
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         if not isinstance(item, Mapping):
             raise ValueError(f"Entities[{index}] must be a dict, got {type(item).__name__}")
         body = dict(item)
@@ -122,13 +125,12 @@ class BulkOps(EntityOps, AssociationOps):
         )
         kept = {k: body.pop(k) for k in _RESTORE_ENTITY if k in body} if restore else {}
         try:
-            row = self._prepare(kind, body, at)
+            row, state = self._prepare(kind, body, at)
             if restore:
                 self._restore_row(row, kept)
         except ValueError as error:
             raise ValueError(f"Entities[{index}]: {error}") from None
-        row["topo"] = None
-        return row
+        return row, state
 
     def _restore_row(self, row: dict[str, Any], kept: dict[str, Any]) -> None:
         """Keep an exported entity's ARN, times and people (``Restore=True``)."""

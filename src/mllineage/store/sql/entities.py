@@ -11,9 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     and_,
-    bindparam,
     delete,
-    insert,
     or_,
     select,
     tuple_,
@@ -35,6 +33,7 @@ from mllineage.store.common import (
     us_to_datetime,
 )
 from mllineage.store.sql.core import KINDS, Kind, SqlCore
+from mllineage.store.sql.engine import Statement, insert_into
 from mllineage.store.sql.schema import associations, entities
 
 _CREATE_MEMBERS = {
@@ -79,15 +78,11 @@ _SORT_BY = {
 }
 
 
-_INSERT_ENTITY = insert(entities)
-_BY_NAME_KEY = select(entities.c.arn, entities.c.name).where(
-    entities.c.scope == bindparam("scope"),
-    entities.c.kind == bindparam("kind"),
-    entities.c.name_key == bindparam("name_key"),
+_INSERT_ENTITY = insert_into(entities)
+_BY_NAME_KEY = Statement(
+    "SELECT arn, name FROM entities WHERE scope = :scope AND kind = :kind AND name_key = :key"
 )
-_BY_SOURCE_KEY = select(entities.c.arn).where(
-    entities.c.scope == bindparam("scope"), entities.c.source_key == bindparam("source_key")
-)
+_BY_SOURCE_KEY = Statement("SELECT arn FROM entities WHERE scope = :scope AND source_key = :key")
 
 
 def source_key(source: dict[str, Any]) -> str:
@@ -158,26 +153,15 @@ def state_of(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def created_state(row: dict[str, Any]) -> dict[str, Any]:
-    """What the change log keeps of a new entity: everything a replay needs."""
-    return {
-        "name": row["name"],
-        "type": row["type"],
-        "source": json.loads(row["source"]) if row["source"] is not None else None,
-        "description": row["description"],
-        "status": row["status"],
-        "properties": json.loads(row["properties"]),
-        "metadata": json.loads(row["metadata"]) if row["metadata"] is not None else None,
-        "tags": json.loads(row["tags"]),
-    }
-
-
 class EntityOps(SqlCore):
     """Artifacts, actions and contexts."""
 
     # -- create -----------------------------------------------------------------------------
-    def _prepare(self, kind_name: str, request: dict[str, Any], at: int) -> dict[str, Any]:
-        """The ``entities`` row a create request makes (checked; nothing written yet)."""
+    def _prepare(
+        self, kind_name: str, request: dict[str, Any], at: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The ``entities`` row a create request makes (checked; nothing written yet), and
+        what the change log keeps of the new entity: everything a replay needs."""
         kind = KINDS[kind_name]
         required = [kind.type_key] + ([kind.name_key] if kind_name != "artifact" else [])
         req = check_members(request, _CREATE_MEMBERS[kind_name], required)
@@ -214,7 +198,17 @@ class EntityOps(SqlCore):
             name_key = name.lower()
             arn = f"{self.scope}{kind_name}/{name_key}"
             src_key = None
-        return {
+        state = {
+            "name": name,
+            "type": entity_type,
+            "source": source,
+            "description": description,
+            "status": status,
+            "properties": properties,
+            "metadata": metadata,
+            "tags": tags,
+        }
+        row = {
             "scope": self.scope,
             "kind": kind_name,
             "arn": arn,
@@ -233,25 +227,25 @@ class EntityOps(SqlCore):
             "created_by": self.actor_json,
             "modified_at": at,
             "modified_by": self.actor_json,
+            "topo": None,
         }
+        return row, state
 
     def _create(self, kind_name: str, request: dict[str, Any]) -> dict[str, Any]:
         kind = KINDS[kind_name]
         at = now_us()
-        row = self._prepare(kind_name, request, at)
-        arn, name, name_key, src_key = row["arn"], row["name"], row["name_key"], row["source_key"]
-        source = json.loads(row["source"]) if row["source"] is not None else None
+        row, state = self._prepare(kind_name, request, at)
 
         def tx(conn: Connection) -> None:
-            self._refuse_existing(conn, kind, name_key, src_key, source)
+            self._refuse_existing(conn, kind, row["name_key"], row["source_key"], state["source"])
             try:
-                conn.execute(_INSERT_ENTITY, row)
+                _INSERT_ENTITY.run(conn, row)
             except IntegrityError:  # a concurrent writer won the race for the same identity
-                raise self._exists_error(kind, name, source) from None
-            self._record(conn, at, arn, f"Create{kind.noun}", created_state(row))
+                raise self._exists_error(kind, state["name"], state["source"]) from None
+            self._record(conn, at, row["arn"], f"Create{kind.noun}", state)
 
         self.db.run(tx, write=True)
-        return {kind.arn_key: arn}
+        return {kind.arn_key: row["arn"]}
 
     def _refuse_existing(
         self,
@@ -262,20 +256,19 @@ class EntityOps(SqlCore):
         source: dict[str, Any] | None,
     ) -> None:
         if name_key is not None:
-            found = conn.execute(
-                _BY_NAME_KEY, {"scope": self.scope, "kind": kind.kind, "name_key": name_key}
-            ).first()
+            found = _BY_NAME_KEY.first(
+                conn, {"scope": self.scope, "kind": kind.kind, "key": name_key}
+            )
             if found is not None:
-                raise ValidationException(f"{kind.noun} {found.name!r} already exists: {found.arn}")
+                arn, name = found
+                raise ValidationException(f"{kind.noun} {name!r} already exists: {arn}")
         if src_key is not None:
-            found = conn.execute(
-                _BY_SOURCE_KEY, {"scope": self.scope, "source_key": src_key}
-            ).first()
+            found = _BY_SOURCE_KEY.first(conn, {"scope": self.scope, "key": src_key})
             if found is not None:
                 assert source is not None
                 raise ValidationException(
                     f"Artifact with source {source['SourceUri']!r} (and the same source types) "
-                    f"already exists: {found.arn}"
+                    f"already exists: {found[0]}"
                 )
 
     def _exists_error(
