@@ -71,8 +71,7 @@ class BulkOps(EntityOps, AssociationOps):
             if restore:
                 self._refuse_existing_arns(conn, [row["arn"] for row in rows])
             existing = self._existing_ends(conn, edges)
-            top = conn.exec_driver_sql("SELECT MAX(topo) FROM entities").scalar()
-            base = max(int(top or 0), dag.RELOCATED_BASE)
+            base = dag.top_position(conn)
             for rank, index in enumerate(order):
                 rows[index]["topo"] = base + 1 + rank
             insert_many(conn, entities, rows)
@@ -194,18 +193,13 @@ class BulkOps(EntityOps, AssociationOps):
         return ends[0], ends[1], kind
 
     def _refuse_existing_identities(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        for kind in ("action", "context"):
-            keys = [r["name_key"] for r in rows if r["kind"] == kind]
-            for part in chunks(keys):
-                found = conn.execute(
-                    select(entities.c.arn).where(
-                        entities.c.scope == self.scope,
-                        entities.c.kind == kind,
-                        entities.c.name_key.in_(part),
-                    )
-                ).first()
-                if found is not None:
-                    raise ValidationException(f"{KINDS[kind].noun} already exists: {found.arn}")
+        named = [r["arn"] for r in rows if r["name_key"] is not None]
+        for part in chunks(named):  # the ARN of an action or a context is its name
+            found = conn.execute(
+                select(entities.c.arn, entities.c.kind).where(entities.c.arn.in_(part))
+            ).first()
+            if found is not None:
+                raise ValidationException(f"{KINDS[found.kind].noun} already exists: {found.arn}")
         keys = [r["source_key"] for r in rows if r["source_key"] is not None]
         for part in chunks(keys):
             found = conn.execute(

@@ -59,10 +59,16 @@ def _descendants(
     return seen
 
 
+def top_position(conn: Connection) -> int:
+    """The highest position in use; fresh positions go above it. (Only relocated entities
+    have one stored: the index on it leaves out the rest.)"""
+    top = conn.exec_driver_sql("SELECT MAX(topo) FROM entities WHERE topo IS NOT NULL").scalar()
+    return max(int(top or 0), RELOCATED_BASE)
+
+
 def _relocate_to_top(conn: Connection, closure: dict[int, int]) -> None:
     """Give a descendant-closed set the next fresh positions, in its current order."""
-    top = conn.exec_driver_sql("SELECT MAX(topo) FROM entities").scalar()
-    base = max(int(top or 0), RELOCATED_BASE)
+    base = top_position(conn)
     ordered = sorted(closure, key=closure.__getitem__)
     _write_positions(conn, [(node, base + 1 + i) for i, node in enumerate(ordered)])
 

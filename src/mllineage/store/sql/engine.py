@@ -21,7 +21,7 @@ from mllineage.errors import ConflictException, InternalFailure
 
 T = TypeVar("T")
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 SQLITE_BUSY_TIMEOUT_SECONDS = 60.0
 _RETRIES = 8
 

@@ -79,9 +79,7 @@ _SORT_BY = {
 
 
 _INSERT_ENTITY = insert_into(entities)
-_BY_NAME_KEY = Statement(
-    "SELECT arn, name FROM entities WHERE scope = :scope AND kind = :kind AND name_key = :key"
-)
+_NAME_BY_ARN = Statement("SELECT name FROM entities WHERE arn = :arn")
 _BY_SOURCE_KEY = Statement("SELECT arn FROM entities WHERE scope = :scope AND source_key = :key")
 
 
@@ -196,7 +194,7 @@ class EntityOps(SqlCore):
         else:
             assert name is not None
             name_key = name.lower()
-            arn = f"{self.scope}{kind_name}/{name_key}"
+            arn = self._named_arn(kind_name, name)
             src_key = None
         state = {
             "name": name,
@@ -231,13 +229,17 @@ class EntityOps(SqlCore):
         }
         return row, state
 
+    def _named_arn(self, kind_name: str, name: str) -> str:
+        """An action's or a context's ARN: unique, so it makes the name unique (any case)."""
+        return f"{self.scope}{kind_name}/{name.lower()}"
+
     def _create(self, kind_name: str, request: dict[str, Any]) -> dict[str, Any]:
         kind = KINDS[kind_name]
         at = now_us()
         row, state = self._prepare(kind_name, request, at)
 
         def tx(conn: Connection) -> None:
-            self._refuse_existing(conn, kind, row["name_key"], row["source_key"], state["source"])
+            self._refuse_existing(conn, kind, row, state["source"])
             try:
                 _INSERT_ENTITY.run(conn, row)
             except IntegrityError:  # a concurrent writer won the race for the same identity
@@ -251,19 +253,15 @@ class EntityOps(SqlCore):
         self,
         conn: Connection,
         kind: Kind,
-        name_key: str | None,
-        src_key: str | None,
+        row: dict[str, Any],
         source: dict[str, Any] | None,
     ) -> None:
-        if name_key is not None:
-            found = _BY_NAME_KEY.first(
-                conn, {"scope": self.scope, "kind": kind.kind, "key": name_key}
-            )
+        if row["name_key"] is not None:  # the ARN of an action or a context is its name
+            found = _NAME_BY_ARN.first(conn, {"arn": row["arn"]})
             if found is not None:
-                arn, name = found
-                raise ValidationException(f"{kind.noun} {name!r} already exists: {arn}")
-        if src_key is not None:
-            found = _BY_SOURCE_KEY.first(conn, {"scope": self.scope, "key": src_key})
+                raise ValidationException(f"{kind.noun} {found[0]!r} already exists: {row['arn']}")
+        if row["source_key"] is not None:
+            found = _BY_SOURCE_KEY.first(conn, {"scope": self.scope, "key": row["source_key"]})
             if found is not None:
                 assert source is not None
                 raise ValidationException(
@@ -289,11 +287,7 @@ class EntityOps(SqlCore):
         if kind.kind == "artifact" or (isinstance(value, str) and value.startswith("arn:")):
             return self._entity_by_arn(conn, value, arg, (kind.kind,), lock=lock)
         name = validation.check_entity_name(value, arg, kind.kind)
-        query = select(entities).where(
-            entities.c.scope == self.scope,
-            entities.c.kind == kind.kind,
-            entities.c.name_key == name.lower(),
-        )
+        query = select(entities).where(entities.c.arn == self._named_arn(kind.kind, name))
         if lock and not self.db.is_sqlite:
             query = query.with_for_update()
         row = conn.execute(query).first()
@@ -347,6 +341,8 @@ class EntityOps(SqlCore):
             req.get("MaxResults", default_max), "MaxResults", 1, limits.LIST_MAX_RESULTS
         )
         sort_col = entities.c.created_at if sort_by == "CreationTime" else entities.c.name
+        if sort_by == "Name":
+            where.append(entities.c.name_key.is_not(None))  # the partial index's rows
         request_print = fingerprint(
             {
                 k: (str(v) if k.startswith("Created") else v)
