@@ -60,7 +60,7 @@ _DEGREE = Statement(
     "SELECT (SELECT COUNT(*) FROM associations WHERE src_id = :id) "
     "+ (SELECT COUNT(*) FROM associations WHERE dst_id = :id)"
 )
-_INSERT_EDGE = insert_into(associations)
+INSERT_EDGE = insert_into(associations)
 
 
 class End(NamedTuple):
@@ -121,7 +121,7 @@ class AssociationOps(SqlCore):
                     "the destination already leads to the source (lineage is a DAG)"
                 ) from None
             at = now_us()
-            _INSERT_EDGE.run(
+            INSERT_EDGE.run(
                 conn,
                 {
                     "src_id": src.id,

@@ -18,19 +18,18 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.engine import Connection
 
 from mllineage import limits, validation
 from mllineage.errors import ResourceLimitExceeded, ResourceNotFound, ValidationException
 from mllineage.store.common import check_members, datetime_to_us, dumps, now_us
 from mllineage.store.sql import dag
-from mllineage.store.sql.associations import AssociationOps
-from mllineage.store.sql.core import KINDS
-from mllineage.store.sql.entities import EntityOps
-from mllineage.store.sql.graph_sql import chunks, insert_many
+from mllineage.store.sql.associations import INSERT_EDGE, AssociationOps
+from mllineage.store.sql.core import INSERT_CHANGE, KINDS
+from mllineage.store.sql.entities import INSERT_ENTITY, EntityOps
+from mllineage.store.sql.graph_sql import chunks
 from mllineage.store.sql.schema import associations, entities
-from mllineage.store.sql.schema import changes as changes_table
 
 MAX_ITEMS = 1_000_000
 # With Restore=True, entities and associations keep what an export recorded of them.
@@ -38,7 +37,6 @@ _RESTORE_ENTITY = ("Arn", "CreationTime", "CreatedBy", "LastModifiedTime", "Last
 _RESTORE_EDGE = ("CreationTime", "CreatedBy")
 _HEX32 = re.compile("[0-9a-f]{32}")
 
-_INSERT_EDGES = insert(associations)
 _DEGREES = select(associations.c.src_id, associations.c.dst_id)
 
 Ref = tuple[str, Any]  # ("new", index) or ("arn", arn)
@@ -74,7 +72,7 @@ class BulkOps(EntityOps, AssociationOps):
             base = dag.top_position(conn)
             for rank, index in enumerate(order):
                 rows[index]["topo"] = base + 1 + rank
-            insert_many(conn, entities, rows)
+            INSERT_ENTITY.run_many(conn, rows)
             ids = self._ids_of(conn, [row["arn"] for row in rows])
             self._insert_edges(conn, edges, ids, rows, existing, stamps)
             changes = [
@@ -96,7 +94,7 @@ class BulkOps(EntityOps, AssociationOps):
                 )
                 for (s, d, t), stamp in zip(edges, stamps, strict=True)
             ]
-            insert_many(conn, changes_table, changes)
+            INSERT_CHANGE.run_many(conn, changes)
             return [row["arn"] for row in rows]
 
         arns = self.db.run(tx, write=True)
@@ -275,7 +273,7 @@ class BulkOps(EntityOps, AssociationOps):
             }
 
         in_order = [i for i, (s, d, _) in enumerate(resolved) if s[1] < d[1]]
-        insert_many(conn, associations, [edge_row(i) for i in in_order])
+        INSERT_EDGE.run_many(conn, [edge_row(i) for i in in_order])
         for index, (s, d, _) in enumerate(resolved):
             if s[1] < d[1]:
                 continue
@@ -286,7 +284,7 @@ class BulkOps(EntityOps, AssociationOps):
                 raise ValidationException(
                     "Associations would create a cycle (lineage is a DAG)"
                 ) from None
-            conn.execute(_INSERT_EDGES, edge_row(index))
+            INSERT_EDGE.run(conn, edge_row(index))
 
     def _refuse_existing_edges(self, conn: Connection, pairs: list[tuple[int, int]]) -> None:
         for part in chunks(pairs):

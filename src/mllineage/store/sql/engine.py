@@ -7,7 +7,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,9 +48,22 @@ class Statement:
     def run(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Execute on ``conn``'s transaction; returns the driver's cursor."""
         driver = conn.connection.driver_connection
+        return self._guarded(conn, driver.execute, params)  # type: ignore[union-attr]
+
+    def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Execute once per row through the driver's ``executemany`` (bulk writes)."""
+        if not rows:
+            return
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            self._guarded(conn, cursor.executemany, rows)
+        finally:
+            cursor.close()
+
+    def _guarded(self, conn: Connection, call: Callable[[str, Any], Any], params: Any) -> Any:
         sql = self.sql if conn.dialect.name == "sqlite" else self.pyformat
         try:
-            return driver.execute(sql, params)  # type: ignore[union-attr]
+            return call(sql, params)
         except conn.dialect.loaded_dbapi.Error as error:
             raise DBAPIError.instance(
                 sql, params, error, conn.dialect.loaded_dbapi.Error

@@ -78,7 +78,7 @@ _SORT_BY = {
 }
 
 
-_INSERT_ENTITY = insert_into(entities)
+INSERT_ENTITY = insert_into(entities)
 _NAME_BY_ARN = Statement("SELECT name FROM entities WHERE arn = :arn")
 _BY_SOURCE_KEY = Statement("SELECT arn FROM entities WHERE scope = :scope AND source_key = :key")
 
@@ -241,7 +241,7 @@ class EntityOps(SqlCore):
         def tx(conn: Connection) -> None:
             self._refuse_existing(conn, kind, row, state["source"])
             try:
-                _INSERT_ENTITY.run(conn, row)
+                INSERT_ENTITY.run(conn, row)
             except IntegrityError:  # a concurrent writer won the race for the same identity
                 raise self._exists_error(kind, state["name"], state["source"]) from None
             self._record(conn, at, row["arn"], f"Create{kind.noun}", state)
