@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
+import os
 from typing import Any
 
 from sqlalchemy import (
@@ -173,8 +173,12 @@ class EntityOps(SqlCore):
                 source = validation.check_artifact_source(req["Source"], "Source")
             else:
                 source = validation.check_simple_source(req["Source"], "Source")
-        properties = validation.check_properties(req.get("Properties", {}), "Properties")
-        tags = validation.check_tags(req.get("Tags", []), "Tags")
+        properties = (
+            validation.check_properties(req["Properties"], "Properties")
+            if "Properties" in req
+            else {}
+        )
+        tags = validation.check_tags(req["Tags"], "Tags") if "Tags" in req else []
         metadata = (
             validation.check_metadata_properties(req["MetadataProperties"], "MetadataProperties")
             if "MetadataProperties" in req
@@ -188,7 +192,7 @@ class EntityOps(SqlCore):
         status = validation.check_status(req["Status"], "Status") if "Status" in req else None
 
         if kind_name == "artifact":
-            arn = f"{self.scope}artifact/{uuid.uuid4().hex}"
+            arn = f"{self.scope}artifact/{os.urandom(16).hex()}"  # 128 random bits
             name_key = None
             src_key = source_key(source) if source is not None else None
         else:
