@@ -39,6 +39,9 @@ _HEX32 = re.compile("[0-9a-f]{32}")
 
 _DEGREES = select(associations.c.src_id, associations.c.dst_id)
 
+# The change-log detail of a new association, by type (the same few strings, many times).
+_TYPE_DETAIL = {t: dumps({"type": t}) for t in validation.ASSOCIATION_TYPES}
+
 Ref = tuple[str, Any]  # ("new", index) or ("arn", arn)
 
 
@@ -80,7 +83,7 @@ class BulkOps(EntityOps, AssociationOps):
                     at,
                     row["arn"],
                     f"Create{KINDS[row['kind']].noun}",
-                    state | (_restored_entity(row) if restore else {}),
+                    dumps(state | _restored_entity(row) if restore else state),
                 )
                 for row, state in prepared
             ]
@@ -89,7 +92,7 @@ class BulkOps(EntityOps, AssociationOps):
                     at,
                     _arn_of(s, rows),
                     "AddAssociation",
-                    {"type": t} | (_restored_edge(stamp) if restore else {}),
+                    dumps({"type": t} | _restored_edge(stamp)) if restore else _TYPE_DETAIL[t],
                     peer=_arn_of(d, rows),
                 )
                 for (s, d, t), stamp in zip(edges, stamps, strict=True)
@@ -312,7 +315,7 @@ class BulkOps(EntityOps, AssociationOps):
                 )
 
     def _change(
-        self, at: int, arn: str, op: str, detail: dict[str, Any], peer: str | None = None
+        self, at: int, arn: str, op: str, detail: str, peer: str | None = None
     ) -> dict[str, Any]:
         return {
             "at": at,
@@ -321,7 +324,7 @@ class BulkOps(EntityOps, AssociationOps):
             "peer_arn": peer,
             "op": op,
             "actor": self.actor_json,
-            "detail": dumps(detail),
+            "detail": detail,
         }
 
 
