@@ -205,7 +205,7 @@ def _no_properties(_row: Any) -> dict[str, str]:
 class Graph:
     vertices: list[tuple[Any, ...]]  # fetch_vertices rows, in discovery order
     properties: list[dict[str, str]]
-    edges: list[tuple[str, str, str]]  # (source ARN, destination ARN, type)
+    edges: list[dict[str, str]]  # the answer's Edges: SourceArn, DestinationArn, AssociationType
 
 
 class QueryOps(SqlCore):
@@ -290,10 +290,13 @@ class QueryOps(SqlCore):
         kept = {row[0]: row[1] for row in vertices}
         if not spec.include_edges:
             edge_list = []
-        elif len(kept) == len(visited):  # every edge joins two visited vertices
-            edge_list = [(kept[s], kept[d], t) for s, d, t in edges]
         else:
-            edge_list = [(kept[s], kept[d], t) for s, d, t in edges if s in kept and d in kept]
+            if len(kept) < len(visited):  # a filter dropped vertices, and their edges go too
+                edges = {e: None for e in edges if e[0] in kept and e[1] in kept}
+            edge_list = [
+                {"SourceArn": kept[s], "DestinationArn": kept[d], "AssociationType": t}
+                for s, d, t in edges
+            ]
         self._check_size(len(vertices), len(edge_list))
         return Graph(vertices, properties, edge_list)
 
@@ -348,10 +351,7 @@ class QueryOps(SqlCore):
                 }
                 for row, props in zip(graph.vertices, graph.properties, strict=True)
             ],
-            "Edges": [
-                {"SourceArn": s, "DestinationArn": d, "AssociationType": t}
-                for s, d, t in graph.edges
-            ],
+            "Edges": graph.edges,
         }
 
     def _query_lineage(self, **request: Any) -> dict[str, Any]:
@@ -372,9 +372,7 @@ class QueryOps(SqlCore):
             {"Arn": row[1], "Type": row[4], "LineageType": LINEAGE_TYPE[row[2]]}
             for row in graph.vertices
         ]
-        edges = [
-            {"SourceArn": s, "DestinationArn": d, "AssociationType": t} for s, d, t in graph.edges
-        ]
+        edges = graph.edges
         if page_size is None and "NextToken" not in req:
             return {"Vertices": vertices, "Edges": edges}
         size = page_size or limits.QUERY_MAX_RESULTS_PER_PAGE
