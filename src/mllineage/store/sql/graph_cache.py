@@ -27,12 +27,12 @@ that reads its own uncommitted writes: neither has a cache.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy.engine import Connection
 
@@ -95,19 +95,23 @@ class GraphCache:
         self.max_entries = max_entries
         self._lock = threading.Lock()
         self._watcher: sqlite3.Connection | None = None
+        self._watcher_pid = 0
         self._generation: Generation | None = None
 
     def version(self) -> int:
         """The file's data version: it changes whenever anyone commits to it."""
         with self._lock:
-            if self._watcher is None:
-                # Opened on first use: the file exists by then. Read-only, so it never commits.
+            if self._watcher is None or self._watcher_pid != os.getpid():
+                # Opened on first use (the file exists by then), and again in a forked child,
+                # which must not use its parent's connection. Read-only: it never commits.
                 self._watcher = sqlite3.connect(
-                    f"file:{quote(self.path)}?mode=ro",
+                    f"{Path(self.path).resolve().as_uri()}?mode=ro",
                     uri=True,
                     isolation_level=None,
                     check_same_thread=False,
                 )
+                self._watcher_pid = os.getpid()
+                self._generation = None  # versions count per connection: start again
             version: int = self._watcher.execute("PRAGMA data_version").fetchone()[0]
             return version
 
