@@ -1,7 +1,9 @@
 """Lineage queries: a breadth-first walk, one statement per hop, then one fetch of the answer.
 
 Each hop sends every frontier id in one statement answered from a covering index, so the cost
-follows the size of the answer (vertices and edges reached), never the size of the store.
+follows the size of the answer (vertices and edges reached), never the size of the store. On an
+SQLite file, what earlier queries read is kept by ``graph_cache`` and not read again until
+someone commits.
 """
 
 from __future__ import annotations
