@@ -21,6 +21,7 @@ from mllineage.store.sql.engine import Database
 from mllineage.store.sql.graph_cache import GraphCache
 from mllineage.store.sql.store import SqlStore
 from mllineage.transfer import export_store, import_store
+from tests.conftest import NO_POSTGRES, POSTGRES_URL
 from tests.helpers import action, artifact, chain, link, refused
 
 OTHER_ACCOUNT = "222222222222"
@@ -62,6 +63,14 @@ def warm(store: SqlStore, start: str) -> dict[str, Any]:
 def test_only_sqlite_files_have_a_cache(store: SqlStore) -> None:
     assert store.db.graph_cache is not None
     assert Database("sqlite://").graph_cache is None
+
+
+@pytest.mark.skipif(POSTGRES_URL is None, reason=NO_POSTGRES)
+def test_postgres_has_no_cache() -> None:
+    assert POSTGRES_URL is not None
+    database = Database(POSTGRES_URL)
+    assert database.graph_cache is None
+    database.dispose()
 
 
 def test_a_warm_answer_equals_the_uncached_one(store: SqlStore, path: str) -> None:
