@@ -47,10 +47,11 @@ Edge = tuple[int, int, str]  # (source id, destination id, association type)
 
 
 class Generation:
-    """What the cache knows of the database as it stood at one data version.
+    """What the cache knows of the database as it stood at one data version. A query that
+    cannot use the cache walks with a private generation, dropped with its answer.
 
     Everything is kept in tuples and flat dicts of strings, which Python's garbage collector
-    stops tracking: a large cache adds nothing to the cost of a collection.
+    stops tracking: a large cache adds little to the cost of a collection.
     """
 
     def __init__(self, version: int) -> None:
