@@ -77,6 +77,31 @@ def pipeline(target_vertices: int, seed: int = 11) -> tuple[list[Node], list[Edg
     return nodes, edges
 
 
+def layered(sizes: tuple[int, ...], seed: int = 5) -> tuple[list[Node], list[Edge]]:
+    """Layers of datasets and actions, alternating, layer k+1 downstream of layer k: every
+    vertex has one parent in the layer before it and half have a second. The lineage of the
+    first vertex downstream to depth ``len(sizes) - 1`` is every vertex (``sum(sizes)``)."""
+    rng = random.Random(seed)
+    kinds = [("artifact", "Dataset"), ("action", "Processing")]
+    layers: list[list[Node]] = []
+    for depth, size in enumerate(sizes):
+        kind, type_ = kinds[depth % 2]
+        layers.append(
+            [Node(f"l{depth}n{i}", kind, type_, f"s3://bench/ui/{depth}/{i}/") for i in range(size)]
+        )
+    edges: list[Edge] = []
+    for depth in range(1, len(sizes)):
+        parents, children = layers[depth - 1], layers[depth]
+        link = "ContributedTo" if depth % 2 else "Produced"
+        for i, child in enumerate(children):
+            first = i * len(parents) // len(children)
+            edges.append(Edge(parents[first].key, child.key, link))
+            second = rng.randrange(len(parents))
+            if second != first and rng.random() < 0.5:
+                edges.append(Edge(parents[second].key, child.key, link))
+    return [node for layer in layers for node in layer], edges
+
+
 def chunks(items: list[Edge], size: int) -> Iterator[list[Edge]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

@@ -75,7 +75,7 @@ def history(
             when(change.time),
             text(change.operation),
             text(_who(change.actor)),
-            text(summary(change, arn)),
+            text(change.summary(arn)),
         )
     console.print(table)
 
@@ -107,31 +107,3 @@ def _who(user: Any) -> str:
     if isinstance(user, dict):
         return str(user.get("UserProfileName") or user.get("UserProfileArn") or user)
     return str(user)
-
-
-def summary(change: Change, arn: str) -> str:
-    """One line saying what a change did."""
-    detail = change.detail
-    if change.operation in ("AddAssociation", "DeleteAssociation"):
-        verb = "added" if change.operation == "AddAssociation" else "removed"
-        other = f"to {change.peer_arn}" if change.arn == arn else f"from {change.arn}"
-        cascade = " (with the deleted entity)" if detail.get("cascade") else ""
-        return f"{detail.get('type')} {other} {verb}{cascade}"
-    if change.operation.startswith(("Create", "Delete")) or change.operation == "Snapshot":
-        props = ", ".join(f"{k}={v}" for k, v in sorted(detail.get("properties", {}).items()))
-        return f"type {detail.get('type')}" + (f"; {props}" if props else "")
-    parts = []
-    for field in ("name", "description", "status"):
-        if field in detail:
-            old, new = detail[field]
-            parts.append(f"{field}: {old} -> {new}")
-    for key, (old, new) in sorted(
-        {**detail.get("properties", {}), **detail.get("tags", {})}.items()
-    ):
-        if old is None:
-            parts.append(f"+{key}={new}")
-        elif new is None:
-            parts.append(f"-{key} (was {old})")
-        else:
-            parts.append(f"{key}: {old} -> {new}")
-    return "; ".join(parts) or "no change"

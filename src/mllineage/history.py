@@ -50,6 +50,34 @@ class Change:
             detail=change["Detail"],
         )
 
+    def summary(self, arn: str) -> str:
+        """One line saying what the change did, as seen from the entity ``arn``
+        (``mllineage history`` prints it)."""
+        detail = self.detail
+        if self.operation in ("AddAssociation", "DeleteAssociation"):
+            verb = "added" if self.operation == "AddAssociation" else "removed"
+            other = f"to {self.peer_arn}" if self.arn == arn else f"from {self.arn}"
+            cascade = " (with the deleted entity)" if detail.get("cascade") else ""
+            return f"{detail.get('type')} {other} {verb}{cascade}"
+        if self.operation.startswith(("Create", "Delete")) or self.operation == "Snapshot":
+            props = ", ".join(f"{k}={v}" for k, v in sorted(detail.get("properties", {}).items()))
+            return f"type {detail.get('type')}" + (f"; {props}" if props else "")
+        parts = []
+        for field in ("name", "description", "status"):
+            if field in detail:
+                old, new = detail[field]
+                parts.append(f"{field}: {old} -> {new}")
+        for key, (old, new) in sorted(
+            {**detail.get("properties", {}), **detail.get("tags", {})}.items()
+        ):
+            if old is None:
+                parts.append(f"+{key}={new}")
+            elif new is None:
+                parts.append(f"-{key} (was {old})")
+            else:
+                parts.append(f"{key}: {old} -> {new}")
+        return "; ".join(parts) or "no change"
+
 
 def entity_history(
     session: Session | None, arn: str, include_associations: bool = True

@@ -2,31 +2,39 @@
 
 ``POST /`` carries the API: ``X-Amz-Target: SageMaker.<Operation>`` (or ``Mllineage.<Operation>``
 for mllineage's extensions, see :mod:`mllineage.store.operations`) and a JSON body of the
-operation's request members. ``GET /`` says what the server is, ``GET /health`` checks the store.
+operation's request members. ``GET /`` says what the server is (a browser is sent on to the
+web UI), ``GET /health`` checks the store, and ``/ui/...`` is the web UI (see
+:mod:`mllineage.server.ui`).
 
-Every refusal is a JSON error ``{"__type": code, "message": text}`` with a 4xx status; only a
-bug is a 500, and then the traceback goes to the server's log, never to the client.
+Every refusal of the API is a JSON error ``{"__type": code, "message": text}`` with a 4xx
+status (the web UI's are ``{"error": {"code", "message"}}``); only a bug is a 500, and then the
+traceback goes to the server's log, never to the client.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 import mllineage
 from mllineage.errors import ClientError, InternalFailure, ValidationException
-from mllineage.server.auth import Caller, SignedRequest, SigV4Verifier
+from mllineage.server.auth import Caller, Credential, SignedRequest, SigV4Verifier
+from mllineage.server.ui import STATIC_DIR, Ui
+from mllineage.server.ui import error_response as ui_error_response
+from mllineage.server.ui_session import SESSION_MAX_AGE_SECONDS, SessionSigner
 from mllineage.store.base import Store
 from mllineage.store.operations import BY_TARGET, OPERATIONS, Operation
 from mllineage.store.wire import (
@@ -74,16 +82,17 @@ class _Api:
 
     def store_for(self, caller: Caller | None) -> Store:
         """The store as the caller sees it: their account, their name on what they write."""
-        if caller is None:
+        return self.store_for_key(caller.credential if caller is not None else None)
+
+    def store_for_key(self, credential: Credential | None) -> Store:
+        """The store an access key's signed requests see (``None``: the server's own)."""
+        if credential is None:
             return self.store
-        key = caller.credential.access_key_id
+        key = credential.access_key_id
         bound = self._bound.get(key)
         if bound is None:
             bind: Callable[..., Store] = getattr(self.store, "bind")  # noqa: B009
-            bound = bind(
-                account_id=caller.credential.account_id,
-                user=caller.credential.user_context(),
-            )
+            bound = bind(account_id=credential.account_id, user=credential.user_context())
             self._bound[key] = bound
         return bound
 
@@ -241,18 +250,6 @@ def error_response(error: ClientError) -> Response:
 
 
 # -- GET routes --------------------------------------------------------------------------------
-_INFO_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>mllineage {version}</title></head>
-<body style="font-family: sans-serif; max-width: 42em; margin: 3em auto">
-<h1>mllineage {version}</h1>
-<p>An ML lineage tracking server that speaks the SageMaker ML Lineage Tracking API.</p>
-<p>Point <code>boto3.client("sagemaker", endpoint_url="&lt;this URL&gt;")</code> or
-<code>MLLINEAGE_URL=&lt;this URL&gt;</code> at it. Authentication: {auth}.</p>
-<p><a href="/health">/health</a></p>
-</body></html>
-"""
-
-
 def _info(api: _Api) -> dict[str, Any]:
     return {
         "name": "mllineage",
@@ -269,6 +266,9 @@ def create_app(
     *,
     auth: SigV4Verifier | None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    session_key: str | bytes | None = None,
+    session_max_age: int = SESSION_MAX_AGE_SECONDS,
+    ui_static_dir: Path = STATIC_DIR,
 ) -> Starlette:
     """The mllineage server as an ASGI application.
 
@@ -278,6 +278,10 @@ def create_app(
         auth: the SigV4 verifier; ``None`` turns authentication off and serves every request
             as the store's own account and user (for local use only).
         max_body_bytes: larger request bodies are refused with HTTP 413.
+        session_key: signs the web UI's session cookies; every process serving the same
+            users must share it (default: a new random key, so sessions end with the process).
+        session_max_age: seconds a web UI sign-in lasts.
+        ui_static_dir: the built web UI (``index.html`` and ``assets/``).
 
     Example:
         >>> from mllineage.store.sql.store import SqlStore
@@ -290,14 +294,19 @@ def create_app(
             "use an SQL store behind an authenticating server"
         )
     api = _Api(store, auth, max_body_bytes)
+    signer = None
+    if auth is not None:
+        signer = SessionSigner(
+            session_key if session_key is not None else secrets.token_bytes(32),
+            auth.credentials,
+            max_age=session_max_age,
+        )
+    ui = Ui(api.store_for_key, signer, read_body=api.read_body, static_dir=ui_static_dir)
 
     async def index(request: Request) -> Response:
-        info = _info(api)
         if "text/html" in request.headers.get("accept", ""):
-            return HTMLResponse(
-                _INFO_PAGE.format(version=info["version"], auth=info["authentication"])
-            )
-        return JSONResponse(info)
+            return RedirectResponse("/ui/", 307)
+        return JSONResponse(_info(api))
 
     async def health(request: Request) -> Response:
         try:
@@ -309,6 +318,9 @@ def create_app(
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        if request.url.path == "/ui" or request.url.path.startswith("/ui/"):
+            code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "BadRequest")
+            return ui_error_response(exc.status_code, code, str(exc.detail))
         code = {404: "NotFoundException", 405: "MethodNotAllowedException"}.get(
             exc.status_code, "BadRequestException"
         )
@@ -328,6 +340,7 @@ def create_app(
             Route("/", api.handle, methods=["POST"]),
             Route("/", index, methods=["GET", "HEAD"]),
             Route("/health", health, methods=["GET", "HEAD"]),
+            *ui.routes(),
         ],
         exception_handlers={HTTPException: http_error},
     )

@@ -12,6 +12,7 @@ import json
 import logging
 import logging.config
 import os
+import secrets
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -79,7 +80,12 @@ def build_app(config: dict[str, Any]) -> Any:
                 "MLLINEAGE_CREDENTIALS=KEY:SECRET[:ACCOUNT], or use --no-auth for local use"
             )
         verifier = SigV4Verifier(credentials, region=config["region"])
-    return create_app(store, auth=verifier, max_body_bytes=config["max_body_bytes"])
+    return create_app(
+        store,
+        auth=verifier,
+        max_body_bytes=config["max_body_bytes"],
+        session_key=config.get("session_key"),
+    )
 
 
 def app_from_env() -> Any:
@@ -154,7 +160,8 @@ def serve(
         typer.Option(min=0.001, help="Seconds a lineage query may run before it is refused."),
     ] = limits.QUERY_TIMEOUT_SECONDS,
 ) -> None:
-    """Serve the SageMaker lineage API (boto3, the SageMaker SDK, MLLINEAGE_URL=http://...)."""
+    """Serve the SageMaker lineage API (boto3, the SageMaker SDK, MLLINEAGE_URL=http://...)
+    and the web UI at /ui/ (sign in there with an access key and its secret)."""
     import uvicorn
 
     from mllineage.server.protocol import NoDelayHTTPProtocol
@@ -179,6 +186,9 @@ def serve(
         "credentials": str(credentials) if credentials else None,
         "max_body_bytes": max_body_bytes,
         "query_timeout": query_timeout,
+        # Signs the web UI's session cookies; shared by the workers so each honours the
+        # others' cookies, and new at every start, so a restart ends every sign-in.
+        "session_key": secrets.token_urlsafe(32),
     }
     if workers > 1 and config["store"] in ("sqlite://", "sqlite:///:memory:"):
         typer.secho("an in-memory store cannot be shared by several workers", err=True, fg="red")
@@ -200,7 +210,8 @@ def serve(
         )
     typer.secho(
         f"mllineage {mllineage.__version__} serving {redact_url(str(config['store']))} on "
-        f"http://{host}:{port} (authentication: {'off' if no_auth else 'SigV4'})",
+        f"http://{host}:{port} (authentication: {'off' if no_auth else 'SigV4'}); "
+        f"web UI: http://{host}:{port}/ui/",
         err=True,
     )
     common: dict[str, Any] = {

@@ -11,6 +11,7 @@ Extensions serve the Python API (see ``operations.py``):
   descriptions, so ``Artifact.list()`` needs one call per page rather than one per entity;
 * ``lineage_graph`` answers a lineage query whole, with each vertex's properties;
 * ``put_lineage`` writes many entities and associations in one atomic call;
+* ``count_entities`` counts entities per kind and type, and associations (the UI's home page);
 * ``list_changes``, ``prune_history``, ``describe_entity`` and ``list_associations_as_of``
   read and trim the recorded history; ``AsOf`` on ``list_entity_details``, ``lineage_graph``
   and those two reads answers with the state at an instant.
@@ -165,6 +166,14 @@ class Store(abc.ABC):
     def list_entity_details(self, **request: Any) -> Response:
         """Like ``list_artifacts``/``list_actions``/``list_contexts`` (``EntityKind`` says which)
         but each entry is the full Describe response. Returns ``{"Entities", "NextToken"}``."""
+
+    @abc.abstractmethod
+    def count_entities(self, **request: Any) -> Response:
+        """How much the caller's account holds (takes no members).
+
+        Returns: ``{"Counts": [{"EntityKind", "Type", "Count"}] (one per kind and type that
+            has entities), "AssociationCount": n}``.
+        """
 
     @abc.abstractmethod
     def put_lineage(self, **request: Any) -> Response:

@@ -315,3 +315,6 @@ class HttpStore(Store):
 
     def prune_history(self, **request: Any) -> Response:
         return self._call("PruneHistory", request)
+
+    def count_entities(self, **request: Any) -> Response:
+        return self._call("CountEntities", request)

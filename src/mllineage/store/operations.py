@@ -55,6 +55,7 @@ EXTENSION_OPERATIONS: tuple[Operation, ...] = tuple(
         ("ListAssociationsAsOf", "list_associations_as_of", False),
         ("ListChanges", "list_changes", False),
         ("PruneHistory", "prune_history", True),
+        ("CountEntities", "count_entities", False),
     )
 )
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.engine import Connection
 
 from mllineage import limits, validation
@@ -21,6 +21,7 @@ from mllineage.store.common import (
 )
 from mllineage.store.sql import dag
 from mllineage.store.sql.core import SqlCore
+from mllineage.store.sql.engine import Statement, insert_into
 from mllineage.store.sql.entities import keyset_after
 from mllineage.store.sql.schema import associations, entities
 
@@ -44,34 +45,37 @@ _SORT_BY = ("SourceArn", "DestinationArn", "SourceType", "DestinationType", "Cre
 
 
 # Hot-path statements, built once.
-_ENDS = select(
-    entities.c.id,
-    entities.c.arn,
-    entities.c.scope,
-    func.coalesce(entities.c.topo, entities.c.id).label("topo"),
-).where(or_(entities.c.arn == bindparam("src"), entities.c.arn == bindparam("dst")))
-_EDGE_TYPE = select(associations.c.type).where(
-    associations.c.src_id == bindparam("src"), associations.c.dst_id == bindparam("dst")
+_ENDS = Statement(
+    "SELECT id, arn, scope, COALESCE(topo, id) AS topo FROM entities WHERE arn IN (:src, :dst)"
 )
-_INSERT_EDGE = insert(associations)
-_DEGREE = select(
-    select(func.count())
-    .select_from(associations)
-    .where(associations.c.src_id == bindparam("id"))
-    .scalar_subquery()
-    + select(func.count())
-    .select_from(associations)
-    .where(associations.c.dst_id == bindparam("id"))
-    .scalar_subquery()
+# Whether the association exists, and how many each end has (the per-entity limit).
+_CHECKS = Statement(
+    "SELECT (SELECT type FROM associations WHERE src_id = :src AND dst_id = :dst), "
+    "(SELECT COUNT(*) FROM associations WHERE src_id = :src) "
+    "+ (SELECT COUNT(*) FROM associations WHERE dst_id = :src), "
+    "(SELECT COUNT(*) FROM associations WHERE src_id = :dst) "
+    "+ (SELECT COUNT(*) FROM associations WHERE dst_id = :dst)"
 )
+_DEGREE = Statement(
+    "SELECT (SELECT COUNT(*) FROM associations WHERE src_id = :id) "
+    "+ (SELECT COUNT(*) FROM associations WHERE dst_id = :id)"
+)
+INSERT_EDGE = insert_into(associations)
+
+
+class End(NamedTuple):
+    id: int
+    arn: str
+    scope: str
+    topo: int
 
 
 class AssociationOps(SqlCore):
     """Associations between entities."""
 
-    def _ends(self, conn: Connection, source_arn: str, destination_arn: str) -> tuple[Any, Any]:
-        rows = conn.execute(_ENDS, {"src": source_arn, "dst": destination_arn}).all()
-        by_arn = {r.arn: r for r in rows if r.scope == self.scope}
+    def _ends(self, conn: Connection, source_arn: str, destination_arn: str) -> tuple[End, End]:
+        rows = _ENDS.run(conn, {"src": source_arn, "dst": destination_arn}).fetchall()
+        by_arn = {end.arn: end for end in map(End._make, rows) if end.scope == self.scope}
         for arn, arg in ((source_arn, "SourceArn"), (destination_arn, "DestinationArn")):
             if arn not in by_arn:
                 raise ResourceNotFound(f"{arg}: no artifact, action or context with ARN {arn}")
@@ -98,13 +102,12 @@ class AssociationOps(SqlCore):
                 raise ValidationException(
                     f"an entity cannot be associated with itself ({source_arn}): lineage is a DAG"
                 )
-            exists = conn.execute(_EDGE_TYPE, {"src": src.id, "dst": dst.id}).first()
+            exists, *degrees = _CHECKS.run(conn, {"src": src.id, "dst": dst.id}).fetchone()
             if exists is not None:
                 raise ValidationException(
-                    f"the association {source_arn} -> {dest_arn} already exists ({exists.type})"
+                    f"the association {source_arn} -> {dest_arn} already exists ({exists})"
                 )
-            for end in (src, dst):
-                degree = self._degree(conn, end.id)
+            for end, degree in zip((src, dst), degrees, strict=True):
                 if degree >= limits.MAX_ASSOCIATIONS_PER_ENTITY:
                     raise ResourceLimitExceeded(
                         f"{end.arn} already has {degree} associations; at most "
@@ -118,8 +121,8 @@ class AssociationOps(SqlCore):
                     "the destination already leads to the source (lineage is a DAG)"
                 ) from None
             at = now_us()
-            conn.execute(
-                _INSERT_EDGE,
+            INSERT_EDGE.run(
+                conn,
                 {
                     "src_id": src.id,
                     "dst_id": dst.id,
@@ -137,7 +140,7 @@ class AssociationOps(SqlCore):
         return {"SourceArn": source_arn, "DestinationArn": dest_arn}
 
     def _degree(self, conn: Connection, entity_id: int) -> int:
-        return int(conn.execute(_DEGREE, {"id": entity_id}).scalar_one())
+        return int(_DEGREE.run(conn, {"id": entity_id}).fetchone()[0])
 
     def _delete_association(self, **request: Any) -> dict[str, Any]:
         req = check_members(

@@ -18,19 +18,18 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.engine import Connection
 
 from mllineage import limits, validation
 from mllineage.errors import ResourceLimitExceeded, ResourceNotFound, ValidationException
 from mllineage.store.common import check_members, datetime_to_us, dumps, now_us
 from mllineage.store.sql import dag
-from mllineage.store.sql.associations import AssociationOps
-from mllineage.store.sql.core import KINDS
-from mllineage.store.sql.entities import EntityOps, created_state
-from mllineage.store.sql.graph_sql import chunks, insert_many
+from mllineage.store.sql.associations import INSERT_EDGE, AssociationOps
+from mllineage.store.sql.core import INSERT_CHANGE, KINDS
+from mllineage.store.sql.entities import INSERT_ENTITY, EntityOps
+from mllineage.store.sql.graph_sql import chunks
 from mllineage.store.sql.schema import associations, entities
-from mllineage.store.sql.schema import changes as changes_table
 
 MAX_ITEMS = 1_000_000
 # With Restore=True, entities and associations keep what an export recorded of them.
@@ -38,8 +37,10 @@ _RESTORE_ENTITY = ("Arn", "CreationTime", "CreatedBy", "LastModifiedTime", "Last
 _RESTORE_EDGE = ("CreationTime", "CreatedBy")
 _HEX32 = re.compile("[0-9a-f]{32}")
 
-_INSERT_EDGES = insert(associations)
 _DEGREES = select(associations.c.src_id, associations.c.dst_id)
+
+# The change-log detail of a new association, by type (the same few strings, many times).
+_TYPE_DETAIL = {t: dumps({"type": t}) for t in validation.ASSOCIATION_TYPES}
 
 Ref = tuple[str, Any]  # ("new", index) or ("arn", arn)
 
@@ -55,7 +56,8 @@ class BulkOps(EntityOps, AssociationOps):
         if len(entity_requests) + len(edge_requests) > MAX_ITEMS:
             raise ValueError(f"PutLineage takes at most {MAX_ITEMS:,} items per call")
         at = now_us()
-        rows = [self._bulk_row(i, e, at, restore) for i, e in enumerate(entity_requests)]
+        prepared = [self._bulk_row(i, e, at, restore) for i, e in enumerate(entity_requests)]
+        rows = [row for row, _ in prepared]
         _refuse_duplicate_identities(rows)
         stamps = [self._edge_stamp(i, e, at, restore) for i, e in enumerate(edge_requests)]
         edges = [
@@ -70,11 +72,10 @@ class BulkOps(EntityOps, AssociationOps):
             if restore:
                 self._refuse_existing_arns(conn, [row["arn"] for row in rows])
             existing = self._existing_ends(conn, edges)
-            top = conn.exec_driver_sql("SELECT MAX(topo) FROM entities").scalar()
-            base = max(int(top or 0), dag.RELOCATED_BASE)
+            base = dag.top_position(conn)
             for rank, index in enumerate(order):
                 rows[index]["topo"] = base + 1 + rank
-            insert_many(conn, entities, rows)
+            INSERT_ENTITY.run_many(conn, rows)
             ids = self._ids_of(conn, [row["arn"] for row in rows])
             self._insert_edges(conn, edges, ids, rows, existing, stamps)
             changes = [
@@ -82,21 +83,21 @@ class BulkOps(EntityOps, AssociationOps):
                     at,
                     row["arn"],
                     f"Create{KINDS[row['kind']].noun}",
-                    created_state(row) | (_restored_entity(row) if restore else {}),
+                    dumps(state | _restored_entity(row) if restore else state),
                 )
-                for row in rows
+                for row, state in prepared
             ]
             changes += [
                 self._change(
                     at,
                     _arn_of(s, rows),
                     "AddAssociation",
-                    {"type": t} | (_restored_edge(stamp) if restore else {}),
+                    dumps({"type": t} | _restored_edge(stamp)) if restore else _TYPE_DETAIL[t],
                     peer=_arn_of(d, rows),
                 )
                 for (s, d, t), stamp in zip(edges, stamps, strict=True)
             ]
-            insert_many(conn, changes_table, changes)
+            INSERT_CHANGE.run_many(conn, changes)
             return [row["arn"] for row in rows]
 
         arns = self.db.run(tx, write=True)
@@ -113,7 +114,9 @@ class BulkOps(EntityOps, AssociationOps):
             )
         return [found[arn] for arn in arns]
 
-    def _bulk_row(self, index: int, item: Any, at: int, restore: bool) -> dict[str, Any]:
+    def _bulk_row(
+        self, index: int, item: Any, at: int, restore: bool
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         if not isinstance(item, Mapping):
             raise ValueError(f"Entities[{index}] must be a dict, got {type(item).__name__}")
         body = dict(item)
@@ -122,13 +125,12 @@ class BulkOps(EntityOps, AssociationOps):
         )
         kept = {k: body.pop(k) for k in _RESTORE_ENTITY if k in body} if restore else {}
         try:
-            row = self._prepare(kind, body, at)
+            row, state = self._prepare(kind, body, at)
             if restore:
                 self._restore_row(row, kept)
         except ValueError as error:
             raise ValueError(f"Entities[{index}]: {error}") from None
-        row["topo"] = None
-        return row
+        return row, state
 
     def _restore_row(self, row: dict[str, Any], kept: dict[str, Any]) -> None:
         """Keep an exported entity's ARN, times and people (``Restore=True``)."""
@@ -192,18 +194,13 @@ class BulkOps(EntityOps, AssociationOps):
         return ends[0], ends[1], kind
 
     def _refuse_existing_identities(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        for kind in ("action", "context"):
-            keys = [r["name_key"] for r in rows if r["kind"] == kind]
-            for part in chunks(keys):
-                found = conn.execute(
-                    select(entities.c.arn).where(
-                        entities.c.scope == self.scope,
-                        entities.c.kind == kind,
-                        entities.c.name_key.in_(part),
-                    )
-                ).first()
-                if found is not None:
-                    raise ValidationException(f"{KINDS[kind].noun} already exists: {found.arn}")
+        named = [r["arn"] for r in rows if r["name_key"] is not None]
+        for part in chunks(named):  # the ARN of an action or a context is its name
+            found = conn.execute(
+                select(entities.c.arn, entities.c.kind).where(entities.c.arn.in_(part))
+            ).first()
+            if found is not None:
+                raise ValidationException(f"{KINDS[found.kind].noun} already exists: {found.arn}")
         keys = [r["source_key"] for r in rows if r["source_key"] is not None]
         for part in chunks(keys):
             found = conn.execute(
@@ -279,7 +276,7 @@ class BulkOps(EntityOps, AssociationOps):
             }
 
         in_order = [i for i, (s, d, _) in enumerate(resolved) if s[1] < d[1]]
-        insert_many(conn, associations, [edge_row(i) for i in in_order])
+        INSERT_EDGE.run_many(conn, [edge_row(i) for i in in_order])
         for index, (s, d, _) in enumerate(resolved):
             if s[1] < d[1]:
                 continue
@@ -290,7 +287,7 @@ class BulkOps(EntityOps, AssociationOps):
                 raise ValidationException(
                     "Associations would create a cycle (lineage is a DAG)"
                 ) from None
-            conn.execute(_INSERT_EDGES, edge_row(index))
+            INSERT_EDGE.run(conn, edge_row(index))
 
     def _refuse_existing_edges(self, conn: Connection, pairs: list[tuple[int, int]]) -> None:
         for part in chunks(pairs):
@@ -318,7 +315,7 @@ class BulkOps(EntityOps, AssociationOps):
                 )
 
     def _change(
-        self, at: int, arn: str, op: str, detail: dict[str, Any], peer: str | None = None
+        self, at: int, arn: str, op: str, detail: str, peer: str | None = None
     ) -> dict[str, Any]:
         return {
             "at": at,
@@ -327,7 +324,7 @@ class BulkOps(EntityOps, AssociationOps):
             "peer_arn": peer,
             "op": op,
             "actor": self.actor_json,
-            "detail": dumps(detail),
+            "detail": detail,
         }
 
 

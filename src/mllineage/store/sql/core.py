@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, text
+from sqlalchemy import Row, bindparam, select, text
 from sqlalchemy.engine import Connection
 
 from mllineage import validation
 from mllineage.errors import ResourceNotFound
 from mllineage.store.common import dumps
-from mllineage.store.sql.engine import DAG_LOCK_KEY, Database
+from mllineage.store.sql.engine import DAG_LOCK_KEY, Database, insert_into
 from mllineage.store.sql.schema import changes, entities
 
 
@@ -47,8 +47,7 @@ KINDS = {
 LINEAGE_TYPE = {"artifact": "Artifact", "action": "Action", "context": "Context"}
 
 
-# Hot-path statements are built once: building a statement costs more than running it here.
-INSERT_CHANGE = insert(changes)
+INSERT_CHANGE = insert_into(changes)
 ENTITY_BY_ARN = select(entities).where(entities.c.arn == bindparam("arn"))
 ENTITY_BY_ARN_FOR_UPDATE = ENTITY_BY_ARN.with_for_update()
 LOCK_DAG = text("SELECT pg_advisory_xact_lock(:k)")
@@ -82,8 +81,8 @@ class SqlCore:
         peer_arn: str | None = None,
     ) -> None:
         """Append one change to the log, in the caller's transaction."""
-        conn.execute(
-            INSERT_CHANGE,
+        INSERT_CHANGE.run(
+            conn,
             {
                 "at": at,
                 "scope": self.scope,

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.engine import Connection
 
+from mllineage.store.sql.engine import Statement
 from mllineage.store.sql.graph_sql import hop_with_topo
 
 RELOCATED_BASE = 1 << 48
@@ -59,10 +60,20 @@ def _descendants(
     return seen
 
 
+# Only relocated entities have a position stored: the index on it leaves out the rest.
+_TOP = Statement("SELECT MAX(topo) FROM entities WHERE topo IS NOT NULL")
+_MOVE = Statement("UPDATE entities SET topo = :topo WHERE id = :node")
+
+
+def top_position(conn: Connection) -> int:
+    """The highest position in use; fresh positions go above it."""
+    [top] = _TOP.run(conn, {}).fetchone()
+    return max(int(top or 0), RELOCATED_BASE)
+
+
 def _relocate_to_top(conn: Connection, closure: dict[int, int]) -> None:
     """Give a descendant-closed set the next fresh positions, in its current order."""
-    top = conn.exec_driver_sql("SELECT MAX(topo) FROM entities").scalar()
-    base = max(int(top or 0), RELOCATED_BASE)
+    base = top_position(conn)
     ordered = sorted(closure, key=closure.__getitem__)
     _write_positions(conn, [(node, base + 1 + i) for i, node in enumerate(ordered)])
 
@@ -125,11 +136,5 @@ def _reassign(conn: Connection, backward: dict[int, int], forward: dict[int, int
 
 
 def _write_positions(conn: Connection, moves: Iterable[tuple[int, int]]) -> None:
-    rows = [{"topo": topo, "node": node} for node, topo in moves]
-    if rows:
-        conn.exec_driver_sql(
-            "UPDATE entities SET topo = %(topo)s WHERE id = %(node)s"
-            if conn.dialect.name != "sqlite"
-            else "UPDATE entities SET topo = :topo WHERE id = :node",
-            rows,
-        )
+    for node, topo in moves:
+        _MOVE.run(conn, {"topo": topo, "node": node})

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
+import os
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Row,
     and_,
-    bindparam,
     delete,
-    insert,
+    func,
     or_,
     select,
     tuple_,
@@ -34,7 +33,9 @@ from mllineage.store.common import (
     now_us,
     us_to_datetime,
 )
+from mllineage.store.sql.browse import name_prefix_condition, properties_condition
 from mllineage.store.sql.core import KINDS, Kind, SqlCore
+from mllineage.store.sql.engine import Statement, insert_into
 from mllineage.store.sql.schema import associations, entities
 
 _CREATE_MEMBERS = {
@@ -77,17 +78,16 @@ _SORT_BY = {
     "action": ("Name", "CreationTime"),
     "context": ("Name", "CreationTime"),
 }
+#: ListEntityDetails (an extension) also filters by name prefix and property values, and sorts
+#: artifacts by name too (an unnamed artifact sorts as "").
+_DETAIL_MEMBERS = ("NamePrefix", "Properties")
+_DETAIL_SORT_BY = ("Name", "CreationTime")
 
 
-_INSERT_ENTITY = insert(entities)
-_BY_NAME_KEY = select(entities.c.arn, entities.c.name).where(
-    entities.c.scope == bindparam("scope"),
-    entities.c.kind == bindparam("kind"),
-    entities.c.name_key == bindparam("name_key"),
-)
-_BY_SOURCE_KEY = select(entities.c.arn).where(
-    entities.c.scope == bindparam("scope"), entities.c.source_key == bindparam("source_key")
-)
+_ARTIFACT_NAME = func.coalesce(entities.c.name, "")
+INSERT_ENTITY = insert_into(entities)
+_NAME_BY_ARN = Statement("SELECT name FROM entities WHERE arn = :arn")
+_BY_SOURCE_KEY = Statement("SELECT arn FROM entities WHERE scope = :scope AND source_key = :key")
 
 
 def source_key(source: dict[str, Any]) -> str:
@@ -158,26 +158,15 @@ def state_of(row: Row[Any]) -> dict[str, Any]:
     }
 
 
-def created_state(row: dict[str, Any]) -> dict[str, Any]:
-    """What the change log keeps of a new entity: everything a replay needs."""
-    return {
-        "name": row["name"],
-        "type": row["type"],
-        "source": json.loads(row["source"]) if row["source"] is not None else None,
-        "description": row["description"],
-        "status": row["status"],
-        "properties": json.loads(row["properties"]),
-        "metadata": json.loads(row["metadata"]) if row["metadata"] is not None else None,
-        "tags": json.loads(row["tags"]),
-    }
-
-
 class EntityOps(SqlCore):
     """Artifacts, actions and contexts."""
 
     # -- create -----------------------------------------------------------------------------
-    def _prepare(self, kind_name: str, request: dict[str, Any], at: int) -> dict[str, Any]:
-        """The ``entities`` row a create request makes (checked; nothing written yet)."""
+    def _prepare(
+        self, kind_name: str, request: dict[str, Any], at: int
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The ``entities`` row a create request makes (checked; nothing written yet), and
+        what the change log keeps of the new entity: everything a replay needs."""
         kind = KINDS[kind_name]
         required = [kind.type_key] + ([kind.name_key] if kind_name != "artifact" else [])
         req = check_members(request, _CREATE_MEMBERS[kind_name], required)
@@ -191,8 +180,12 @@ class EntityOps(SqlCore):
                 source = validation.check_artifact_source(req["Source"], "Source")
             else:
                 source = validation.check_simple_source(req["Source"], "Source")
-        properties = validation.check_properties(req.get("Properties", {}), "Properties")
-        tags = validation.check_tags(req.get("Tags", []), "Tags")
+        properties = (
+            validation.check_properties(req["Properties"], "Properties")
+            if "Properties" in req
+            else {}
+        )
+        tags = validation.check_tags(req["Tags"], "Tags") if "Tags" in req else []
         metadata = (
             validation.check_metadata_properties(req["MetadataProperties"], "MetadataProperties")
             if "MetadataProperties" in req
@@ -206,15 +199,25 @@ class EntityOps(SqlCore):
         status = validation.check_status(req["Status"], "Status") if "Status" in req else None
 
         if kind_name == "artifact":
-            arn = f"{self.scope}artifact/{uuid.uuid4().hex}"
+            arn = f"{self.scope}artifact/{os.urandom(16).hex()}"  # 128 random bits
             name_key = None
             src_key = source_key(source) if source is not None else None
         else:
             assert name is not None
             name_key = name.lower()
-            arn = f"{self.scope}{kind_name}/{name_key}"
+            arn = self._named_arn(kind_name, name)
             src_key = None
-        return {
+        state = {
+            "name": name,
+            "type": entity_type,
+            "source": source,
+            "description": description,
+            "status": status,
+            "properties": properties,
+            "metadata": metadata,
+            "tags": tags,
+        }
+        row = {
             "scope": self.scope,
             "kind": kind_name,
             "arn": arn,
@@ -233,49 +236,48 @@ class EntityOps(SqlCore):
             "created_by": self.actor_json,
             "modified_at": at,
             "modified_by": self.actor_json,
+            "topo": None,
         }
+        return row, state
+
+    def _named_arn(self, kind_name: str, name: str) -> str:
+        """An action's or a context's ARN: unique, so it makes the name unique (any case)."""
+        return f"{self.scope}{kind_name}/{name.lower()}"
 
     def _create(self, kind_name: str, request: dict[str, Any]) -> dict[str, Any]:
         kind = KINDS[kind_name]
         at = now_us()
-        row = self._prepare(kind_name, request, at)
-        arn, name, name_key, src_key = row["arn"], row["name"], row["name_key"], row["source_key"]
-        source = json.loads(row["source"]) if row["source"] is not None else None
+        row, state = self._prepare(kind_name, request, at)
 
         def tx(conn: Connection) -> None:
-            self._refuse_existing(conn, kind, name_key, src_key, source)
+            self._refuse_existing(conn, kind, row, state["source"])
             try:
-                conn.execute(_INSERT_ENTITY, row)
+                INSERT_ENTITY.run(conn, row)
             except IntegrityError:  # a concurrent writer won the race for the same identity
-                raise self._exists_error(kind, name, source) from None
-            self._record(conn, at, arn, f"Create{kind.noun}", created_state(row))
+                raise self._exists_error(kind, state["name"], state["source"]) from None
+            self._record(conn, at, row["arn"], f"Create{kind.noun}", state)
 
         self.db.run(tx, write=True)
-        return {kind.arn_key: arn}
+        return {kind.arn_key: row["arn"]}
 
     def _refuse_existing(
         self,
         conn: Connection,
         kind: Kind,
-        name_key: str | None,
-        src_key: str | None,
+        row: dict[str, Any],
         source: dict[str, Any] | None,
     ) -> None:
-        if name_key is not None:
-            found = conn.execute(
-                _BY_NAME_KEY, {"scope": self.scope, "kind": kind.kind, "name_key": name_key}
-            ).first()
+        if row["name_key"] is not None:  # the ARN of an action or a context is its name
+            found = _NAME_BY_ARN.first(conn, {"arn": row["arn"]})
             if found is not None:
-                raise ValidationException(f"{kind.noun} {found.name!r} already exists: {found.arn}")
-        if src_key is not None:
-            found = conn.execute(
-                _BY_SOURCE_KEY, {"scope": self.scope, "source_key": src_key}
-            ).first()
+                raise ValidationException(f"{kind.noun} {found[0]!r} already exists: {row['arn']}")
+        if row["source_key"] is not None:
+            found = _BY_SOURCE_KEY.first(conn, {"scope": self.scope, "key": row["source_key"]})
             if found is not None:
                 assert source is not None
                 raise ValidationException(
                     f"Artifact with source {source['SourceUri']!r} (and the same source types) "
-                    f"already exists: {found.arn}"
+                    f"already exists: {found[0]}"
                 )
 
     def _exists_error(
@@ -296,11 +298,7 @@ class EntityOps(SqlCore):
         if kind.kind == "artifact" or (isinstance(value, str) and value.startswith("arn:")):
             return self._entity_by_arn(conn, value, arg, (kind.kind,), lock=lock)
         name = validation.check_entity_name(value, arg, kind.kind)
-        query = select(entities).where(
-            entities.c.scope == self.scope,
-            entities.c.kind == kind.kind,
-            entities.c.name_key == name.lower(),
-        )
+        query = select(entities).where(entities.c.arn == self._named_arn(kind.kind, name))
         if lock and not self.db.is_sqlite:
             query = query.with_for_update()
         row = conn.execute(query).first()
@@ -322,9 +320,11 @@ class EntityOps(SqlCore):
         request: dict[str, Any],
         *,
         default_max: int,
+        details: bool = False,
     ) -> tuple[list[Row[Any]], str | None]:
         kind = KINDS[kind_name]
-        req = check_members(request, (*_LIST_MEMBERS, kind.type_key))
+        extra = _DETAIL_MEMBERS if details else ()
+        req = check_members(request, (*_LIST_MEMBERS, kind.type_key, *extra))
         where: list[ColumnElement[bool]] = [
             entities.c.scope == self.scope,
             entities.c.kind == kind_name,
@@ -344,8 +344,19 @@ class EntityOps(SqlCore):
             where.append(
                 entities.c.created_at <= datetime_to_us(req["CreatedBefore"], "CreatedBefore")
             )
+        if "NamePrefix" in req:
+            prefix = validation.check_str(
+                req["NamePrefix"], "NamePrefix", max_len=limits.NAME_MAX_LENGTH
+            )
+            where.append(name_prefix_condition(entities.c.name, prefix))
+        if "Properties" in req:
+            props = validation.check_properties(req["Properties"], "Properties")
+            if props:
+                where.append(properties_condition(self.db.is_sqlite, entities.c.properties, props))
         sort_by = validation.check_choice(
-            req.get("SortBy", "CreationTime"), "SortBy", _SORT_BY[kind_name]
+            req.get("SortBy", "CreationTime"),
+            "SortBy",
+            _DETAIL_SORT_BY if details else _SORT_BY[kind_name],
         )
         order = validation.check_choice(
             req.get("SortOrder", "Descending"), "SortOrder", validation.SORT_ORDERS
@@ -353,7 +364,12 @@ class EntityOps(SqlCore):
         max_results = validation.check_int(
             req.get("MaxResults", default_max), "MaxResults", 1, limits.LIST_MAX_RESULTS
         )
-        sort_col = entities.c.created_at if sort_by == "CreationTime" else entities.c.name
+        sort_col: Any = entities.c.created_at
+        if sort_by == "Name" and kind_name == "artifact":
+            sort_col = _ARTIFACT_NAME
+        elif sort_by == "Name":
+            sort_col = entities.c.name
+            where.append(entities.c.name_key.is_not(None))  # the partial index's rows
         request_print = fingerprint(
             {
                 k: (str(v) if k.startswith("Created") else v)
@@ -380,7 +396,7 @@ class EntityOps(SqlCore):
         if len(rows) > max_results:
             rows = rows[:max_results]
             last = rows[-1]
-            last_value = last.created_at if sort_by == "CreationTime" else last.name
+            last_value = last.created_at if sort_by == "CreationTime" else (last.name or "")
             token = encode_token([last_value, last.id], request_print)
         return rows, token
 
@@ -400,7 +416,7 @@ class EntityOps(SqlCore):
             req.pop("EntityKind", None), "EntityKind", validation.ENTITY_KINDS
         )
         rows, token = self._list_rows(
-            kind_name, req, default_max=limits.LIST_DEFAULT_MAX_RESULTS_PYTHON
+            kind_name, req, default_max=limits.LIST_DEFAULT_MAX_RESULTS_PYTHON, details=True
         )
         out: dict[str, Any] = {"Entities": [describe_row(KINDS[kind_name], r) for r in rows]}
         if token:

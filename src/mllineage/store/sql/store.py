@@ -10,8 +10,9 @@ from typing import Any
 
 from mllineage import limits, validation
 from mllineage.store.base import Response, Store
-from mllineage.store.common import dumps, operation
+from mllineage.store.common import check_members, dumps, operation
 from mllineage.store.sql.associations import AssociationOps
+from mllineage.store.sql.browse import count_entities
 from mllineage.store.sql.bulk import BulkOps
 from mllineage.store.sql.engine import Database
 from mllineage.store.sql.entities import EntityOps
@@ -227,6 +228,11 @@ class SqlStore(BulkOps, EntityOps, AssociationOps, TagOps, HistoryOps, QueryOps,
     @operation("PruneHistory")
     def prune_history(self, **request: Any) -> Response:
         return self._prune_history(**request)
+
+    @operation("CountEntities")
+    def count_entities(self, **request: Any) -> Response:
+        check_members(request, ())
+        return self.db.run(lambda conn: count_entities(conn, self.scope), write=False)
 
 
 def check_scope(region: Any, account_id: Any) -> None:
