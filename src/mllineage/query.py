@@ -197,11 +197,7 @@ class LineageQuery:
         """
         session = resolve_session(self.sagemaker_session)
         answer = session.store.lineage_graph(**self._request())
-        return LineageGraph(
-            [
-                {"Arn": v["Arn"], "Type": v["LineageType"], "Properties": v["Properties"]}
-                for v in answer["Vertices"]
-            ],
-            answer["Edges"],
-            start_arns=self.start_arns,
-        )
+        vertices = answer["Vertices"]
+        for vertex in vertices:  # the answer's own dicts, reshaped in place (no copies)
+            vertex["Type"] = vertex.pop("LineageType")
+        return LineageGraph(vertices, answer["Edges"], start_arns=self.start_arns)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from mllineage.errors import ConflictException, InternalFailure
+from mllineage.store.sql.graph_cache import GraphCache
 
 T = TypeVar("T")
 
@@ -167,6 +168,11 @@ class Database:
         self.dialect = self.engine.dialect.name
         self.is_sqlite = self.dialect == "sqlite"
         self._memory_lock = threading.RLock() if self._in_memory() else None
+        self.graph_cache = (
+            GraphCache(self.engine.url.database or "")
+            if self.is_sqlite and not self._in_memory()
+            else None
+        )
         self._batch: contextvars.ContextVar[Connection | None] = contextvars.ContextVar(
             f"mllineage_batch_{id(self)}", default=None
         )
@@ -175,7 +181,13 @@ class Database:
         return self.is_sqlite and not self.engine.url.database
 
     def dispose(self) -> None:
+        if self.graph_cache is not None:
+            self.graph_cache.close()
         self.engine.dispose()
+
+    def in_batch(self) -> bool:
+        """A :meth:`batch` is open here: reads see its uncommitted writes."""
+        return self._batch.get() is not None
 
     @contextmanager
     def _connection(self, write: bool) -> Iterator[Connection]:

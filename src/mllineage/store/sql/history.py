@@ -474,7 +474,11 @@ class HistoryOps(QueryOps):
             properties.append(props)
         kept = {row[0] for row in vertices}
         edge_list = (
-            [(s, d, t) for (s, d), t in edges.items() if s in kept and d in kept]
+            [
+                {"SourceArn": s, "DestinationArn": d, "AssociationType": t}
+                for (s, d), t in edges.items()
+                if s in kept and d in kept
+            ]
             if spec.include_edges
             else []
         )

@@ -1,18 +1,20 @@
 """Lineage queries: a breadth-first walk, one statement per hop, then one fetch of the answer.
 
 Each hop sends every frontier id in one statement answered from a covering index, so the cost
-follows the size of the answer (vertices and edges reached), never the size of the store.
+follows the size of the answer (vertices and edges reached), never the size of the store. On an
+SQLite file, what earlier queries read is kept by ``graph_cache`` and not read again until
+someone commits.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from mllineage import limits, validation
@@ -25,7 +27,8 @@ from mllineage.store.common import (
     fingerprint,
 )
 from mllineage.store.sql.core import LINEAGE_TYPE, SqlCore
-from mllineage.store.sql.graph_sql import chunks, fetch_vertices, hop_edges
+from mllineage.store.sql.graph_cache import Generation
+from mllineage.store.sql.graph_sql import _rows, in_list
 
 _QUERY_MEMBERS = ("StartArns", "Direction", "IncludeEdges", "Filters", "MaxDepth")
 _FILTER_MEMBERS = (
@@ -169,8 +172,15 @@ def iso_utc(us: int) -> str:
     """Microseconds since the epoch as ISO 8601 UTC, e.g. ``2024-01-15T09:30:00.000001+00:00``
     (the same text as ``datetime.isoformat()``, without building a datetime)."""
     seconds, micros = divmod(us, 1_000_000)
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    stamp = _second_utc(seconds)
     return f"{stamp}.{micros:06d}+00:00" if micros else f"{stamp}+00:00"
+
+
+@functools.lru_cache(maxsize=4096)
+def _second_utc(seconds: int) -> str:
+    # Entities written together share their second: formatting it once per second halves the
+    # cost of a vertex's properties.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def vertex_properties(row: Any) -> dict[str, str]:
@@ -189,11 +199,15 @@ def vertex_properties(row: Any) -> dict[str, str]:
     return out
 
 
+def _no_properties(_row: Any) -> dict[str, str]:
+    return {}
+
+
 @dataclass
 class Graph:
     vertices: list[tuple[Any, ...]]  # fetch_vertices rows, in discovery order
     properties: list[dict[str, str]]
-    edges: list[tuple[str, str, str]]  # (source ARN, destination ARN, type)
+    edges: list[dict[str, str]]  # the answer's Edges: SourceArn, DestinationArn, AssociationType
 
 
 class QueryOps(SqlCore):
@@ -201,8 +215,21 @@ class QueryOps(SqlCore):
 
     def _run_query(self, spec: QuerySpec, *, need_properties: bool) -> Graph:
         deadline = time.monotonic() + self.query_timeout
+        cache = self.db.graph_cache
+        if cache is not None and not self.db.in_batch():
+            gen = cache.current()
+            graph = self.db.run(
+                lambda conn: self._walk(conn, spec, deadline, gen, need_properties=True),
+                write=False,
+            )
+            if cache.still_current(gen):
+                return graph
+            # A commit landed during the walk: its answer may mix two states of the graph.
         return self.db.run(
-            lambda conn: self._walk(conn, spec, deadline, need_properties), write=False
+            lambda conn: self._walk(
+                conn, spec, deadline, Generation(0), need_properties=need_properties
+            ),
+            write=False,
         )
 
     def _check_time(self, deadline: float) -> None:
@@ -213,11 +240,18 @@ class QueryOps(SqlCore):
             )
 
     def _walk(
-        self, conn: Connection, spec: QuerySpec, deadline: float, need_properties: bool
+        self,
+        conn: Connection,
+        spec: QuerySpec,
+        deadline: float,
+        gen: Generation,
+        *,
+        need_properties: bool,
     ) -> Graph:
+        """The walk, reading what ``gen`` does not know yet from the database."""
         starts = self._start_ids(conn, spec.start_arns)
         visited: dict[int, int] = {i: 0 for i in starts}
-        edges: dict[tuple[int, int], str] = {}
+        edges: dict[tuple[int, int, str], None] = {}  # as the cache holds them: no new tuples
         frontier = list(starts)
         forward = spec.direction in ("Descendants", "Both")
         backward = spec.direction in ("Ascendants", "Both")
@@ -229,9 +263,9 @@ class QueryOps(SqlCore):
             for is_forward, enabled in ((True, forward), (False, backward)):
                 if not enabled:
                     continue
-                for src, dst, etype in hop_edges(conn, frontier, forward=is_forward):
-                    edges[(src, dst)] = etype
-                    other = dst if is_forward else src
+                for edge in gen.edges(conn, frontier, forward=is_forward):
+                    edges[edge] = None
+                    other = edge[1] if is_forward else edge[0]
                     if other not in visited:
                         visited[other] = depth
                         found.append(other)
@@ -240,29 +274,31 @@ class QueryOps(SqlCore):
                 self._check_size(len(visited), len(edges) if spec.include_edges else 0)
             frontier = found
 
-        rows: dict[int, tuple[Any, ...]] = {}
-        order = list(visited)
-        for part in chunks(order):
-            for fetched in fetch_vertices(conn, part):
-                rows[fetched[0]] = tuple(fetched)
-            self._check_time(deadline)
+        build = vertex_properties if need_properties or spec.filter else _no_properties
+        gen.fetch(conn, list(visited), build)
+        self._check_time(deadline)
+        rows, all_properties = gen.rows, gen.properties
         vertices: list[tuple[Any, ...]] = []
         properties: list[dict[str, str]] = []
-        for vid in order:
+        for vid in visited:
             row = rows.get(vid)
             if row is None:
                 continue
-            props = vertex_properties(row) if need_properties or spec.filter else {}
+            props = all_properties[vid]
             if spec.filter is not None and not spec.filter.matches(row, props):
                 continue
             vertices.append(row)
             properties.append(props)
         kept = {row[0]: row[1] for row in vertices}
-        edge_list = (
-            [(kept[s], kept[d], t) for (s, d), t in edges.items() if s in kept and d in kept]
-            if spec.include_edges
-            else []
-        )
+        if not spec.include_edges:
+            edge_list = []
+        else:
+            if len(kept) < len(visited):  # a filter dropped vertices, and their edges go too
+                edges = {e: None for e in edges if e[0] in kept and e[1] in kept}
+            edge_list = [
+                {"SourceArn": kept[s], "DestinationArn": kept[d], "AssociationType": t}
+                for s, d, t in edges
+            ]
         self._check_size(len(vertices), len(edge_list))
         return Graph(vertices, properties, edge_list)
 
@@ -279,14 +315,13 @@ class QueryOps(SqlCore):
             )
 
     def _start_ids(self, conn: Connection, arns: list[str]) -> list[int]:
-        params = {f"a{i}": a for i, a in enumerate(arns)}
-        names = ", ".join(f":a{i}" for i in range(len(arns)))
+        clause, params = in_list(conn, arns)
         found = {
-            row.arn: row.id
-            for row in conn.execute(
-                text(f"SELECT id, arn, scope FROM entities WHERE arn IN ({names})"), params
+            arn: vid
+            for vid, arn, scope in _rows(
+                conn, f"SELECT id, arn, scope FROM entities WHERE arn {clause}", params
             )
-            if row.scope == self.scope
+            if scope == self.scope
         }
         missing = [a for a in arns if a not in found]
         if missing:
@@ -307,20 +342,18 @@ class QueryOps(SqlCore):
             graph = self._run_query_as_of(spec, at, need_properties=True)
         else:
             graph = self._run_query(spec, need_properties=True)
+        # Properties are copied: the graph cache keeps the dicts the walk returns.
         return {
             "Vertices": [
                 {
                     "Arn": row[1],
                     "Type": row[4],
                     "LineageType": LINEAGE_TYPE[row[2]],
-                    "Properties": props,
+                    "Properties": dict(props),
                 }
                 for row, props in zip(graph.vertices, graph.properties, strict=True)
             ],
-            "Edges": [
-                {"SourceArn": s, "DestinationArn": d, "AssociationType": t}
-                for s, d, t in graph.edges
-            ],
+            "Edges": graph.edges,
         }
 
     def _query_lineage(self, **request: Any) -> dict[str, Any]:
@@ -341,9 +374,7 @@ class QueryOps(SqlCore):
             {"Arn": row[1], "Type": row[4], "LineageType": LINEAGE_TYPE[row[2]]}
             for row in graph.vertices
         ]
-        edges = [
-            {"SourceArn": s, "DestinationArn": d, "AssociationType": t} for s, d, t in graph.edges
-        ]
+        edges = graph.edges
         if page_size is None and "NextToken" not in req:
             return {"Vertices": vertices, "Edges": edges}
         size = page_size or limits.QUERY_MAX_RESULTS_PER_PAGE
