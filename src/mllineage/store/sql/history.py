@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
@@ -31,6 +32,7 @@ from mllineage.store.common import (
 from mllineage.store.sql import replay
 from mllineage.store.sql.core import KINDS
 from mllineage.store.sql.entities import _LIST_MEMBERS, _SORT_BY, describe_row
+from mllineage.store.sql.graph_cache import Generation
 from mllineage.store.sql.graph_sql import _rows, chunks, in_list, insert_many
 from mllineage.store.sql.schema import changes
 from mllineage.store.sql.traversal import Graph, QueryOps, QuerySpec, _under, vertex_properties
@@ -62,6 +64,24 @@ _ASSOCIATION_LIST_MEMBERS = (
 
 def _mark(conn: Connection) -> str:
     return "?" if conn.dialect.name == "sqlite" else "%s"
+
+
+@dataclass
+class _Then:
+    """How a lineage walk reads the graph at instant ``at``: the ARNs with a change since
+    (``None``: too many to tell, replay everything) are replayed from the log; the others read
+    the present, through ``gen`` (on an SQLite file, the graph cache's generation)."""
+
+    at: int
+    changed: set[str] | None
+    gen: Generation
+
+    def split(self, arns: Sequence[str]) -> tuple[Sequence[str], list[str]]:
+        """(the ARNs to replay, the ARNs to read as they are now)."""
+        if self.changed is None:
+            return arns, []
+        changed = self.changed
+        return [a for a in arns if a in changed], [a for a in arns if a not in changed]
 
 
 class HistoryOps(QueryOps):
@@ -376,59 +396,51 @@ class HistoryOps(QueryOps):
         changed.update(row[1] for row in rows if row[1])
         return changed
 
-    def _vertices_at_or_live(
-        self, conn: Connection, arns: Sequence[str], at: int, changed: set[str] | None
-    ) -> dict[str, tuple[Any, ...]]:
-        """:meth:`_vertices_at`, reading entities unchanged since ``at`` from the live table
-        (their present is their past)."""
-        if changed is None:
-            return self._vertices_at(conn, arns, at)
-        live = [a for a in arns if a not in changed]
-        out = self._vertices_at(conn, [a for a in arns if a in changed], at)
-        for part in chunks(live):
-            clause, params = in_list(conn, part)
-            sql = (
-                "SELECT arn, arn, kind, name, type, source_uri, status, properties, created_at, "
-                f"modified_at FROM entities WHERE arn {clause}"
-            )
-            for row in _rows(conn, sql, params):
-                if self._mine(row[0]):
-                    out[row[0]] = (*row[:7], json.loads(row[7]), *row[8:])
+    def _vertices_then(
+        self, conn: Connection, arns: Sequence[str], then: _Then
+    ) -> dict[str, tuple[tuple[Any, ...], dict[str, str]]]:
+        """The vertex (row, properties) of each of ``arns`` that existed at ``then.at``:
+        replayed if it changed since, else as it is now (its present is its past)."""
+        replayed, live = then.split(arns)
+        out = {
+            arn: (row, _vertex_properties(row))
+            for arn, row in self._vertices_at(conn, replayed, then.at).items()
+        }
+        gen = then.gen
+        gen.fetch_arns(conn, live, vertex_properties)
+        for arn in live:
+            vid = gen.ids.get(arn)
+            if vid is not None and self._mine(arn):
+                out[arn] = (gen.rows[vid], gen.properties[vid])
         return out
 
-    def _edge_types_at_or_live(
-        self,
-        conn: Connection,
-        arns: Sequence[str],
-        at: int,
-        changed: set[str] | None,
-        *,
-        forward: bool,
+    def _edges_then(
+        self, conn: Connection, arns: Sequence[str], then: _Then, *, forward: bool
     ) -> Iterator[tuple[str, str, str]]:
-        """:meth:`_edge_types_at`, reading the associations of entities unchanged since ``at``
-        from the live table: none of theirs was added or removed since."""
-        if changed is None:
-            yield from self._edge_types_at(conn, arns, at, forward=forward)
-            return
-        yield from self._edge_types_at(conn, [a for a in arns if a in changed], at, forward=forward)
-        near = "s" if forward else "d"
-        for part in chunks([a for a in arns if a not in changed]):
-            clause, params = in_list(conn, part)
-            sql = (
-                "SELECT s.arn, d.arn, a.type FROM associations a "
-                "JOIN entities s ON s.id = a.src_id JOIN entities d ON d.id = a.dst_id "
-                f"WHERE {near}.arn {clause}"
-            )
-            yield from _rows(conn, sql, params)
+        """(source, destination, type) of each association leaving (``forward``) or entering
+        ``arns`` at ``then.at``: replayed for the entities changed since, else read as they
+        are now (none of their associations was added or removed since)."""
+        replayed, live = then.split(arns)
+        yield from self._edge_types_at(conn, replayed, then.at, forward=forward)
+        gen = then.gen
+        gen.fetch_arns(conn, live, vertex_properties)
+        found = gen.edges(conn, [gen.ids[a] for a in live if a in gen.ids], forward=forward)
+        gen.fetch(conn, [e[1] if forward else e[0] for e in found], vertex_properties)
+        rows = gen.rows
+        for src, dst, etype in found:
+            yield rows[src][1], rows[dst][1], etype
 
     # -- lineage queries AsOf -----------------------------------------------------------------
     def _walk_as_of(
-        self, conn: Connection, spec: QuerySpec, at: int, deadline: float, need_properties: bool
+        self, conn: Connection, spec: QuerySpec, at: int, deadline: float, gen: Generation
     ) -> Graph:
         """The breadth-first walk of ``traversal.QueryOps._walk``, over the associations and
-        entities that existed at ``at``. Vertices are keyed by ARN."""
-        changed = self._changed_since(conn, at)
-        starts = self._vertices_at_or_live(conn, spec.start_arns, at, changed)
+        entities that existed at ``at``, keyed by ARN. What changed since ``at`` is replayed
+        from the log; the rest is the present, read through ``gen`` (on an SQLite file, the
+        graph cache). A vertex is a ``fetch_vertices`` row, or a replayed one (the ARN in place
+        of the id, the properties a dict): read its ARN at ``row[1]``."""
+        then = _Then(at, self._changed_since(conn, at), gen)
+        starts = self._vertices_then(conn, spec.start_arns, then)
         missing = [a for a in spec.start_arns if a not in starts]
         if missing:
             raise ResourceNotFound(
@@ -447,9 +459,7 @@ class HistoryOps(QueryOps):
             for is_forward, enabled in ((True, forward), (False, backward)):
                 if not enabled:
                     continue
-                for src, dst, etype in self._edge_types_at_or_live(
-                    conn, frontier, at, changed, forward=is_forward
-                ):
+                for src, dst, etype in self._edges_then(conn, frontier, then, forward=is_forward):
                     edges[(src, dst)] = etype
                     other = dst if is_forward else src
                     if other not in visited:
@@ -460,19 +470,18 @@ class HistoryOps(QueryOps):
                 self._check_size(len(visited), len(edges) if spec.include_edges else 0)
             frontier = found
         rest = [a for a in visited if a not in starts]
-        rows = {**starts, **self._vertices_at_or_live(conn, rest, at, changed)}
+        reached = {**starts, **self._vertices_then(conn, rest, then)}
         vertices: list[tuple[Any, ...]] = []
         properties: list[dict[str, str]] = []
         for arn in visited:
-            row = rows.get(arn)
-            if row is None:
+            if arn not in reached:
                 continue
-            props = _vertex_properties(row) if need_properties or spec.filter else {}
+            row, props = reached[arn]
             if spec.filter is not None and not spec.filter.matches(row, props):
                 continue
             vertices.append(row)
             properties.append(props)
-        kept = {row[0] for row in vertices}
+        kept = {row[1] for row in vertices}
         edge_list = (
             [
                 {"SourceArn": s, "DestinationArn": d, "AssociationType": t}
@@ -487,8 +496,8 @@ class HistoryOps(QueryOps):
 
     def _run_query_as_of(self, spec: QuerySpec, at: int, *, need_properties: bool) -> Graph:
         deadline = time.monotonic() + self.query_timeout
-        return self.db.run(
-            lambda conn: self._walk_as_of(conn, spec, at, deadline, need_properties), write=False
+        return self._run_cached(
+            lambda conn, gen, _cached: self._walk_as_of(conn, spec, at, deadline, gen)
         )
 
     # -- ListChanges --------------------------------------------------------------------------
