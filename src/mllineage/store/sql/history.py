@@ -68,19 +68,23 @@ def _mark(conn: Connection) -> str:
 
 @dataclass
 class _Then:
-    """How a lineage walk reads the graph at instant ``at``: the ARNs with a change since
-    (``None``: too many to tell, replay everything) are replayed from the log; the others read
-    the present, through ``gen`` (on an SQLite file, the graph cache's generation)."""
+    """How a lineage walk reads the graph at instant ``at``: what changed since is replayed
+    from the log, the rest read as it is now, through ``gen`` (on an SQLite file, the graph
+    cache's generation). An entity's row is replayed if it had a change of its own since; its
+    associations are, if one touching it was added or removed since (deleting an entity logs
+    the removal of each of its associations). ``None``: too many changes to tell, replay
+    everything."""
 
     at: int
-    changed: set[str] | None
     gen: Generation
+    rows_changed: set[str] | None
+    edges_changed: set[str] | None
 
-    def split(self, arns: Sequence[str]) -> tuple[Sequence[str], list[str]]:
+    @staticmethod
+    def split(arns: Sequence[str], changed: set[str] | None) -> tuple[Sequence[str], list[str]]:
         """(the ARNs to replay, the ARNs to read as they are now)."""
-        if self.changed is None:
+        if changed is None:
             return arns, []
-        changed = self.changed
         return [a for a in arns if a in changed], [a for a in arns if a not in changed]
 
 
@@ -385,23 +389,24 @@ class HistoryOps(QueryOps):
         return out
 
     # -- the present where the past equals it ----------------------------------------------
-    def _changed_since(self, conn: Connection, at: int) -> set[str] | None:
-        """Every ARN with a change (its own, or of an association touching it) after ``at``;
-        ``None`` when there are too many for the shortcut to pay."""
+    def _changed_since(self, conn: Connection, at: int, gen: Generation) -> _Then:
+        """How to read the graph at ``at`` (see :class:`_Then`), from the changes after it."""
         sql = f"SELECT arn, peer_arn FROM changes WHERE at > {_mark(conn)} LIMIT {_MAX_RECENT + 1}"
         rows = _rows(conn, sql, (at,))
         if len(rows) > _MAX_RECENT:
-            return None
-        changed = {row[0] for row in rows}
-        changed.update(row[1] for row in rows if row[1])
-        return changed
+            return _Then(at, gen, None, None)
+        own = {arn for arn, peer in rows if not peer}
+        edges = {arn for arn, peer in rows if peer}
+        edges.update(peer for _arn, peer in rows if peer)
+        return _Then(at, gen, own, edges)
 
     def _vertices_then(
         self, conn: Connection, arns: Sequence[str], then: _Then
     ) -> dict[str, tuple[tuple[Any, ...], dict[str, str]]]:
         """The vertex (row, properties) of each of ``arns`` that existed at ``then.at``:
-        replayed if it changed since, else as it is now (its present is its past)."""
-        replayed, live = then.split(arns)
+        replayed if it had a change of its own since, else as it is now (its present is its
+        past)."""
+        replayed, live = then.split(arns, then.rows_changed)
         out = {
             arn: (row, _vertex_properties(row))
             for arn, row in self._vertices_at(conn, replayed, then.at).items()
@@ -418,9 +423,9 @@ class HistoryOps(QueryOps):
         self, conn: Connection, arns: Sequence[str], then: _Then, *, forward: bool
     ) -> Iterator[tuple[str, str, str]]:
         """(source, destination, type) of each association leaving (``forward``) or entering
-        ``arns`` at ``then.at``: replayed for the entities changed since, else read as they
-        are now (none of their associations was added or removed since)."""
-        replayed, live = then.split(arns)
+        ``arns`` at ``then.at``: replayed for the entities with an association added or removed
+        since, else read as they are now."""
+        replayed, live = then.split(arns, then.edges_changed)
         yield from self._edge_types_at(conn, replayed, then.at, forward=forward)
         gen = then.gen
         gen.fetch_arns(conn, live, vertex_properties)
@@ -439,7 +444,7 @@ class HistoryOps(QueryOps):
         from the log; the rest is the present, read through ``gen`` (on an SQLite file, the
         graph cache). A vertex is a ``fetch_vertices`` row, or a replayed one (the ARN in place
         of the id, the properties a dict): read its ARN at ``row[1]``."""
-        then = _Then(at, self._changed_since(conn, at), gen)
+        then = self._changed_since(conn, at, gen)
         starts = self._vertices_then(conn, spec.start_arns, then)
         missing = [a for a in spec.start_arns if a not in starts]
         if missing:
