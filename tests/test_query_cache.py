@@ -363,16 +363,21 @@ def test_as_of_serves_the_past_not_what_the_cache_holds(store: SqlStore, path: s
     assert graph(store, data[0], AsOf=built) == past
 
     store.update_artifact(ArtifactArn=data[1], Properties={"stage": "gold"})
+    gold = instant()
     extra = artifact(store)
     link(store, data[3], extra)
     store.delete_association(SourceArn=data[1], DestinationArn=job)
     store.delete_artifact(ArtifactArn=data[2])
+    store.update_artifact(ArtifactArn=data[1], Properties={"stage": "platinum"})
     changed = instant()
     now = warm(store, data[0])  # the cache holds the new state now
     assert arns(now) == {data[0], data[1]}
 
-    for _ in range(2):  # cold, then warm
+    for _ in range(2):  # cold, then warm: each instant its own past
         assert picture(graph(store, data[0], AsOf=built)) == picture(past)
+        then = {v["Arn"]: v["Properties"] for v in graph(store, data[0], AsOf=gold)["Vertices"]}
+        assert then[data[1]]["stage"] == "gold"
+        assert set(then) == arns(past)
         assert picture(graph(store, data[0], AsOf=changed)) == picture(now)
     assert picture(uncached(path, data[0], AsOf=built)) == picture(past)
     # The changed part replayed, the rest from the cache: a start that did not change.
@@ -402,6 +407,10 @@ def test_as_of_keeps_filters_edges_and_accounts(store: SqlStore, path: str) -> N
     filtered = graph(store, data[0], AsOf=built, Filters={"Properties": {"k": "v"}})
     assert arns(filtered) == {data[1]}
     assert graph(store, data[0], AsOf=built, IncludeEdges=False)["Edges"] == []
+    for start in data:  # replayed (data[1]) or not, what one account read stays its own
+        assert arns(graph(store, start, AsOf=built)) == set(data)
+        with refused(ResourceNotFound, "no artifact"):
+            graph(theirs, start, AsOf=built)
 
 
 def test_as_of_sees_another_process_commit_between_queries(store: SqlStore, path: str) -> None:

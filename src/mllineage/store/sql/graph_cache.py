@@ -62,6 +62,9 @@ class Generation:
         self.rows: dict[int, tuple[Any, ...]] = {}  # id -> fetch_vertices row
         self.properties: dict[int, dict[str, str]] = {}  # id -> the vertex's Properties
         self.ids: dict[str, int] = {}  # ARN -> id, of every row read
+        # What time travel replayed from the change log, by (what, instant, ARN): the log up
+        # to an instant changes only by a commit, which ends the generation.
+        self.past: dict[tuple[str, int, str], Any] = {}
 
     def edges(self, conn: Connection, frontier: Sequence[int], *, forward: bool) -> list[Edge]:
         """The associations leaving (``forward``) or entering the frontier."""
@@ -94,6 +97,10 @@ class Generation:
         missing = [a for a in arns if a not in self.ids]
         self._keep(fetch_vertices(conn, missing, by_arn=True), build)
         self.entries += len(missing)
+
+    def keep_past(self, found: dict[tuple[str, int, str], Any]) -> None:
+        self.past.update(found)
+        self.entries += len(found)
 
     def _keep(self, rows: Iterable[Any], build: Callable[[Any], dict[str, str]]) -> None:
         for row in rows:

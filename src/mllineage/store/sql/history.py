@@ -73,7 +73,8 @@ class _Then:
     cache's generation). An entity's row is replayed if it had a change of its own since; its
     associations are, if one touching it was added or removed since (deleting an entity logs
     the removal of each of its associations). ``None``: too many changes to tell, replay
-    everything."""
+    everything. What was replayed is kept in ``gen.past`` for the next query at the same
+    instant, and, like the rest of the generation, only as long as nothing is committed."""
 
     at: int
     gen: Generation
@@ -114,7 +115,8 @@ class HistoryOps(QueryOps):
     def _vertices_at(
         self, conn: Connection, arns: Sequence[str], at: int
     ) -> dict[str, tuple[Any, ...]]:
-        """:meth:`_states_at` for a lineage query: each entity's vertex tuple only."""
+        """:meth:`_states_at` for a lineage query: each entity's vertex tuple only, of every
+        account (the caller checks whose it is)."""
         found: dict[str, tuple[Any, ...] | None] = {}
         mark = _mark(conn)
         for part in chunks(list(arns)):
@@ -126,7 +128,7 @@ class HistoryOps(QueryOps):
             rows = _rows(conn, sql, (*params, at))
             rows.sort(key=_vertex_log_order)
             found.update(replay.vertex_rows(row[:4] for row in rows))
-        return {arn: v for arn, v in found.items() if v is not None and self._mine(arn)}
+        return {arn: v for arn, v in found.items() if v is not None}
 
     def _mine(self, arn: str) -> bool:
         return arn.startswith(self.scope)
@@ -391,14 +393,18 @@ class HistoryOps(QueryOps):
     # -- the present where the past equals it ----------------------------------------------
     def _changed_since(self, conn: Connection, at: int, gen: Generation) -> _Then:
         """How to read the graph at ``at`` (see :class:`_Then`), from the changes after it."""
-        sql = f"SELECT arn, peer_arn FROM changes WHERE at > {_mark(conn)} LIMIT {_MAX_RECENT + 1}"
-        rows = _rows(conn, sql, (at,))
-        if len(rows) > _MAX_RECENT:
-            return _Then(at, gen, None, None)
-        own = {arn for arn, peer in rows if not peer}
-        edges = {arn for arn, peer in rows if peer}
-        edges.update(peer for _arn, peer in rows if peer)
-        return _Then(at, gen, own, edges)
+        key = ("since", at, "")
+        if key not in gen.past:
+            mark = _mark(conn)
+            sql = f"SELECT arn, peer_arn FROM changes WHERE at > {mark} LIMIT {_MAX_RECENT + 1}"
+            rows = _rows(conn, sql, (at,))
+            if len(rows) > _MAX_RECENT:
+                gen.keep_past({key: (None, None)})
+            else:
+                edges = {arn for arn, peer in rows if peer}
+                edges.update(peer for _arn, peer in rows if peer)
+                gen.keep_past({key: ({arn for arn, peer in rows if not peer}, edges)})
+        return _Then(at, gen, *gen.past[key])
 
     def _vertices_then(
         self, conn: Connection, arns: Sequence[str], then: _Then
@@ -407,17 +413,21 @@ class HistoryOps(QueryOps):
         replayed if it had a change of its own since, else as it is now (its present is its
         past)."""
         replayed, live = then.split(arns, then.rows_changed)
-        out = {
-            arn: (row, _vertex_properties(row))
-            for arn, row in self._vertices_at(conn, replayed, then.at).items()
-        }
-        gen = then.gen
+        gen, at = then.gen, then.at
+        todo = [a for a in replayed if ("row", at, a) not in gen.past]
+        found = self._vertices_at(conn, todo, at)
+        gen.keep_past(
+            {
+                ("row", at, a): (found[a], _vertex_properties(found[a])) if a in found else None
+                for a in todo
+            }
+        )
+        out = {a: gen.past[("row", at, a)] for a in replayed}
         gen.fetch_arns(conn, live, vertex_properties)
-        for arn in live:
-            vid = gen.ids.get(arn)
-            if vid is not None and self._mine(arn):
-                out[arn] = (gen.rows[vid], gen.properties[vid])
-        return out
+        out.update(
+            (a, (gen.rows[gen.ids[a]], gen.properties[gen.ids[a]])) for a in live if a in gen.ids
+        )
+        return {a: vertex for a, vertex in out.items() if vertex is not None and self._mine(a)}
 
     def _edges_then(
         self, conn: Connection, arns: Sequence[str], then: _Then, *, forward: bool
@@ -426,8 +436,16 @@ class HistoryOps(QueryOps):
         ``arns`` at ``then.at``: replayed for the entities with an association added or removed
         since, else read as they are now."""
         replayed, live = then.split(arns, then.edges_changed)
-        yield from self._edge_types_at(conn, replayed, then.at, forward=forward)
-        gen = then.gen
+        gen, at = then.gen, then.at
+        key = "children" if forward else "parents"
+        todo: dict[str, list[tuple[str, str, str]]] = {
+            a: [] for a in replayed if (key, at, a) not in gen.past
+        }
+        for edge in self._edge_types_at(conn, list(todo), at, forward=forward):
+            todo[edge[0] if forward else edge[1]].append(edge)
+        gen.keep_past({(key, at, a): tuple(edges) for a, edges in todo.items()})
+        for arn in replayed:
+            yield from gen.past[(key, at, arn)]
         gen.fetch_arns(conn, live, vertex_properties)
         found = gen.edges(conn, [gen.ids[a] for a in live if a in gen.ids], forward=forward)
         gen.fetch(conn, [e[1] if forward else e[0] for e in found], vertex_properties)
