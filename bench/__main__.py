@@ -176,7 +176,8 @@ def table(results: dict[str, Any]) -> str:
             " and after changes where the queries walk"
             f" ({results['pipeline'][0]['changes_after']}); × live is to the live query of the"
             " same moment. What has not changed since the instant is read from the live tables,"
-            " through the graph cache; the rest is replayed from the change log:",
+            " through the graph cache; the rest is replayed from the change log and kept there"
+            " for the next query at the same instant (first: the first query at the instant):",
             "",
             "| size | changed since the instant | impact | provenance | both |",
             "|---|---|---|---|---|",
@@ -187,7 +188,8 @@ def table(results: dict[str, Any]) -> str:
                     f"| {p['vertices']:,} vertices | {case} |"
                     + "".join(
                         f" {p[q][prefix + 'as_of_ms']:.1f} ms"
-                        f" ({p[q][prefix + 'as_of_ms'] / p[q][prefix + 'ms']:.1f}× live) |"
+                        f" ({p[q][prefix + 'as_of_ms'] / p[q][prefix + 'ms']:.1f}× live;"
+                        f" first {p[q][prefix + 'first_as_of_ms']:.1f} ms) |"
                         for q in ("impact", "provenance", "both")
                     )
                 )
