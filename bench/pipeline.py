@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import resource
 import tempfile
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -33,27 +34,69 @@ def run_pipeline(size: int, repeats: int) -> dict[str, Any]:
                 "both": (arns[f"r{late}-train"], "Both"),
             }
             now = datetime.now(timezone.utc)
+            reached: list[str] = []
             for label, (arn, direction) in starts.items():
-                ms, graph = harness.median_ms(
-                    harness.lineage_query(session, arn, direction, 10), repeats
+                # The same query as of an instant (now: the same answer), then with changes
+                # made after that instant (replayed from history where they touch it).
+                ms, graph, as_of_ms, first_ms = _live_and_as_of(
+                    session, arn, direction, now, repeats
                 )
-                # The same query as of an instant (now: the same answer), replayed from history.
-                as_of_ms, then = harness.median_ms(
-                    LineageQuery(
-                        [arn], direction, max_depth=10, sagemaker_session=session, as_of=now
-                    ).query,
-                    repeats,
-                )
-                assert len(then["Vertices"]) == len(graph["Vertices"]), label
-                assert len(then["Edges"]) == len(graph["Edges"]), label
+                reached += [v["Arn"] for v in graph["Vertices"]]
                 out[label] = {
                     "ms": ms,
                     "as_of_ms": as_of_ms,
+                    "first_as_of_ms": first_ms,
                     "vertices": len(graph["Vertices"]),
                     "edges": len(graph["Edges"]),
                 }
+            out["changes_after"] = _change_some(session, reached)
+            for label, (arn, direction) in starts.items():
+                ms, _graph, as_of_ms, first_ms = _live_and_as_of(
+                    session, arn, direction, now, repeats, expect=out[label]
+                )
+                out[label] |= {
+                    "changed_ms": ms,
+                    "changed_as_of_ms": as_of_ms,
+                    "changed_first_as_of_ms": first_ms,
+                }
             out["associate_ms"] = _associate_ms(session, arns[f"r{late}-model"], repeats)
     return out
+
+
+def _live_and_as_of(
+    session: Session,
+    arn: str,
+    direction: str,
+    at: datetime,
+    repeats: int,
+    expect: dict[str, Any] | None = None,
+) -> tuple[float, dict[str, Any], float, float]:
+    """Median ms of the live query, its answer, median ms of the query ``as_of`` ``at`` (whose
+    answer is the live one, or ``expect``'s size when there were changes since) and ms of the
+    first of those."""
+    ms, graph = harness.median_ms(harness.lineage_query(session, arn, direction, 10), repeats)
+    as_of = LineageQuery([arn], direction, max_depth=10, sagemaker_session=session, as_of=at)
+    start = time.perf_counter()
+    as_of.query()  # the first at this instant: nothing replayed is cached yet
+    first_ms = (time.perf_counter() - start) * 1000
+    as_of_ms, then = harness.median_ms(as_of.query, repeats)
+    size = expect or {"vertices": len(graph["Vertices"]), "edges": len(graph["Edges"])}
+    assert len(then["Vertices"]) == size["vertices"], arn
+    assert len(then["Edges"]) == size["edges"], arn
+    return ms, graph, as_of_ms, first_ms
+
+
+def _change_some(session: Session, reached: list[str], updates: int = 300, links: int = 50) -> str:
+    """Change the graph where the queries walk: update the properties of ``updates``
+    artifacts they reach, and link ``links`` of them to new actions. What was done, for the
+    report."""
+    artifacts = [a for a in dict.fromkeys(reached) if ":artifact/" in a][:updates]
+    for i, arn in enumerate(artifacts):
+        session.store.update_artifact(ArtifactArn=arn, Properties={"reviewed": str(i)})
+    for i, arn in enumerate(artifacts[:links]):
+        review = harness.create_one(session, Node(f"review-{i}", "action", "Review"))
+        Association.create(arn, review, "ContributedTo", sagemaker_session=session)
+    return f"{len(artifacts)} property updates and {min(links, len(artifacts))} new associations"
 
 
 def _associate_ms(session: Session, model_arn: str, repeats: int) -> float:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -141,15 +143,21 @@ print(new)
 """
 
 
-def test_sees_writes_of_another_process(store: SqlStore, path: str) -> None:
-    data = chain(store, 3)
-    warm(store, data[0])
-    new = subprocess.run(
-        [sys.executable, "-c", WRITER, path, data[0], data[2]],
+def write_from_another_process(path: str, source: str, doomed: str) -> str:
+    """Run WRITER in a child process: a new action linked from ``source``, ``doomed`` deleted;
+    the new action's ARN."""
+    return subprocess.run(
+        [sys.executable, "-c", WRITER, path, source, doomed],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.strip()
+
+
+def test_sees_writes_of_another_process(store: SqlStore, path: str) -> None:
+    data = chain(store, 3)
+    warm(store, data[0])
+    new = write_from_another_process(path, data[0], data[2])
     assert arns(graph(store, data[0])) == {data[0], data[1], new}
 
 
@@ -281,16 +289,27 @@ class CommitsBeforeTheWalk(SqlStore):
     before_walk: Any = None
 
     def _walk(self, *args: Any, **kwargs: Any) -> Any:
+        self._commit_first()
+        return super()._walk(*args, **kwargs)
+
+    def _walk_as_of(self, *args: Any, **kwargs: Any) -> Any:
+        self._commit_first()
+        return super()._walk_as_of(*args, **kwargs)
+
+    def _commit_first(self) -> None:
         if self.before_walk is not None:
             self.before_walk()
             self.before_walk = None
-        return super()._walk(*args, **kwargs)
 
 
-def test_a_commit_during_a_query_never_mixes_two_states(path: str) -> None:
+@pytest.mark.parametrize("as_of", [False, True], ids=["live", "as-of-later"])
+def test_a_commit_during_a_query_never_mixes_two_states(path: str, as_of: bool) -> None:
     store = CommitsBeforeTheWalk(f"sqlite:///{path}")
     data = chain(store, 2)
+    # An instant after the commit below: the state then is the state after it.
+    at = {"AsOf": datetime.now(timezone.utc) + timedelta(days=1)} if as_of else {}
     warm(store, data[0])  # knows data[0], data[1] and their associations
+    assert arns(graph(store, data[0], **at)) == set(data)
     other = SqlStore(f"sqlite:///{path}")
     extra = ""
 
@@ -301,9 +320,104 @@ def test_a_commit_during_a_query_never_mixes_two_states(path: str) -> None:
         other.update_artifact(ArtifactArn=data[0], Properties={"k": "new"})
 
     store.before_walk = commit
-    answer = graph(store, data[0])
+    answer = graph(store, data[0], **at)
     assert arns(answer) == {*data, extra}
     assert answer["Vertices"][0]["Properties"]["k"] == "new"
-    assert graph(store, data[0]) == answer
+    assert graph(store, data[0], **at) == answer
     other.close()
     store.close()
+
+
+# -- time travel through the cache -----------------------------------------------------------
+def instant() -> datetime:
+    """Now, after every change made so far and before any made later."""
+    time.sleep(0.002)
+    now = datetime.now(timezone.utc)
+    time.sleep(0.002)
+    return now
+
+
+def picture(answer: dict[str, Any]) -> tuple[dict[str, dict[str, str]], set[tuple[str, ...]]]:
+    """An answer, free of the order of its vertices and edges."""
+    vertices = {v["Arn"]: v["Properties"] for v in answer["Vertices"]}
+    return vertices, {tuple(e.values()) for e in answer["Edges"]}
+
+
+def uncached(path: str, start: str, **request: Any) -> dict[str, Any]:
+    """The answer of a store with no cache yet, on the same file."""
+    fresh = SqlStore(f"sqlite:///{path}")
+    try:
+        return graph(fresh, start, **request)
+    finally:
+        fresh.close()
+
+
+def test_as_of_serves_the_past_not_what_the_cache_holds(store: SqlStore, path: str) -> None:
+    data = chain(store, 4)
+    job = action(store)
+    link(store, data[1], job)
+    built = instant()
+    live = warm(store, data[0])
+    past = graph(store, data[0], AsOf=built)
+    assert picture(past) == picture(live)  # nothing changed since: the present
+    assert graph(store, data[0], AsOf=built) == past
+
+    store.update_artifact(ArtifactArn=data[1], Properties={"stage": "gold"})
+    gold = instant()
+    extra = artifact(store)
+    link(store, data[3], extra)
+    store.delete_association(SourceArn=data[1], DestinationArn=job)
+    store.delete_artifact(ArtifactArn=data[2])
+    store.update_artifact(ArtifactArn=data[1], Properties={"stage": "platinum"})
+    changed = instant()
+    now = warm(store, data[0])  # the cache holds the new state now
+    assert arns(now) == {data[0], data[1]}
+
+    for _ in range(2):  # cold, then warm: each instant its own past
+        assert picture(graph(store, data[0], AsOf=built)) == picture(past)
+        then = {v["Arn"]: v["Properties"] for v in graph(store, data[0], AsOf=gold)["Vertices"]}
+        assert then[data[1]]["stage"] == "gold"
+        assert set(then) == arns(past)
+        assert picture(graph(store, data[0], AsOf=changed)) == picture(now)
+    assert picture(uncached(path, data[0], AsOf=built)) == picture(past)
+    # The changed part replayed, the rest from the cache: a start that did not change.
+    assert picture(graph(store, data[3], AsOf=built)) == picture(live)
+    assert arns(graph(store, data[3], AsOf=changed)) == {data[3], extra}
+    with refused(ResourceNotFound, "no artifact"):
+        graph(store, data[2], AsOf=changed)
+
+
+def test_as_of_keeps_filters_edges_and_accounts(store: SqlStore, path: str) -> None:
+    data = chain(store, 3)
+    store.update_artifact(ArtifactArn=data[1], Properties={"k": "v"})
+    built = instant()
+    theirs = store.bind(account_id=OTHER_ACCOUNT)
+    with refused(ResourceNotFound, "no artifact"):
+        graph(theirs, data[0], AsOf=built)
+    store.update_artifact(ArtifactArn=data[1], Properties={"k": "w"})
+    for when in (built, instant()):
+        for request in (
+            {"Filters": {"Properties": {"k": "v"}}},
+            {"IncludeEdges": False},
+            {"Direction": "Descendants", "MaxDepth": 1},
+        ):
+            warm(store, data[0])
+            cached = graph(store, data[0], AsOf=when, **request)
+            assert picture(cached) == picture(uncached(path, data[0], AsOf=when, **request))
+    filtered = graph(store, data[0], AsOf=built, Filters={"Properties": {"k": "v"}})
+    assert arns(filtered) == {data[1]}
+    assert graph(store, data[0], AsOf=built, IncludeEdges=False)["Edges"] == []
+    for start in data:  # replayed (data[1]) or not, what one account read stays its own
+        assert arns(graph(store, start, AsOf=built)) == set(data)
+        with refused(ResourceNotFound, "no artifact"):
+            graph(theirs, start, AsOf=built)
+
+
+def test_as_of_sees_another_process_commit_between_queries(store: SqlStore, path: str) -> None:
+    data = chain(store, 3)
+    built = instant()
+    past = warm(store, data[0])
+    assert picture(graph(store, data[0], AsOf=built)) == picture(past)
+    new = write_from_another_process(path, data[0], data[2])
+    assert picture(graph(store, data[0], AsOf=built)) == picture(past)
+    assert arns(graph(store, data[0], AsOf=instant())) == {data[0], data[1], new}

@@ -42,9 +42,12 @@ def test_as_of_statements_search_by_arn(sqlite_store: SqlStore) -> None:
         Entities=[_artifact(i) for i in range(6_000, 6_011)],
         Associations=[{"Source": 0, "Destination": i} for i in range(1, 11)],
     )["Arns"]
-    store.update_artifact(ArtifactArn=root, Properties={"v": "2"})
-    store.db.run(lambda conn: conn.exec_driver_sql("ANALYZE changes"), write=True)
     at = us_to_datetime(now_us())
+    # Changed after the instant, so that the queries replay the root's row and associations.
+    store.update_artifact(ArtifactArn=root, Properties={"v": "2"})
+    extra = store.create_artifact(ArtifactType="Dataset", Source={"SourceUri": "s3://plan/x"})
+    store.add_association(SourceArn=root, DestinationArn=extra["ArtifactArn"])
+    store.db.run(lambda conn: conn.exec_driver_sql("ANALYZE changes"), write=True)
     with sqlite_statements(store) as statements:
         for direction in ("Ascendants", "Descendants", "Both"):
             store.lineage_graph(StartArns=[children[0]], Direction=direction, AsOf=at)
@@ -54,6 +57,8 @@ def test_as_of_statements_search_by_arn(sqlite_store: SqlStore) -> None:
         store.list_changes(Arn=root)
     reads = [s for s in statements if re.match(r"\s*SELECT\b.*\bFROM changes\b", s, re.S)]
     assert len(reads) > 6
+    assert any("WHERE arn IN" in s for s in reads)  # replayed rows and associations
+    assert any("WHERE peer_arn IN" in s for s in reads)
     for statement in reads:
         plan = " | ".join(sqlite_plan(store, statement))
         assert "SCAN changes" not in plan, f"{statement}\n  plan: {plan}"

@@ -316,6 +316,22 @@ def test_as_of_reads_match_every_step_sqlite() -> None:
 
 
 @pytest.fixture(scope="module")
+def sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlStore]:
+    store = SqlStore(f"sqlite:///{tmp_path_factory.mktemp('machine') / 'lineage.db'}")
+    assert store.db.graph_cache is not None
+    yield store
+    store.close()
+
+
+def test_as_of_reads_match_every_step_sqlite_file(sqlite_file: SqlStore) -> None:
+    # On a file, live and AsOf queries go through the graph cache: every step's live reads warm
+    # it, and the past must still be the past. Each example is a fresh account on the file.
+    run_state_machine_as_test(
+        _machine(lambda: sqlite_file.bind(account_id=fresh_account_id())), settings=SETTINGS
+    )
+
+
+@pytest.fixture(scope="module")
 def postgres() -> Iterator[SqlStore]:
     assert POSTGRES_URL
     store = SqlStore(POSTGRES_URL)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,10 @@ class Generation:
         self.parents: dict[int, tuple[Edge, ...]] = {}  # id -> associations entering it
         self.rows: dict[int, tuple[Any, ...]] = {}  # id -> fetch_vertices row
         self.properties: dict[int, dict[str, str]] = {}  # id -> the vertex's Properties
+        self.ids: dict[str, int] = {}  # ARN -> id, of every row read
+        # What time travel replayed from the change log, by (what, instant, ARN): the log up
+        # to an instant changes only by a commit, which ends the generation.
+        self.past: dict[tuple[str, int, str], Any] = {}
 
     def edges(self, conn: Connection, frontier: Sequence[int], *, forward: bool) -> list[Edge]:
         """The associations leaving (``forward``) or entering the frontier."""
@@ -82,10 +86,27 @@ class Generation:
     ) -> None:
         """Read the rows of the ``ids`` not known yet, and their properties (``build(row)``)."""
         missing = [i for i in ids if i not in self.rows]
-        for row in fetch_vertices(conn, missing):
+        self._keep(fetch_vertices(conn, missing), build)
+        self.entries += len(missing)
+
+    def fetch_arns(
+        self, conn: Connection, arns: Sequence[str], build: Callable[[Any], dict[str, str]]
+    ) -> None:
+        """:meth:`fetch` by ARN (time travel walks by ARN): then ``ids`` knows those that
+        exist."""
+        missing = [a for a in arns if a not in self.ids]
+        self._keep(fetch_vertices(conn, missing, by_arn=True), build)
+        self.entries += len(missing)
+
+    def keep_past(self, found: dict[tuple[str, int, str], Any]) -> None:
+        self.past.update(found)
+        self.entries += len(found)
+
+    def _keep(self, rows: Iterable[Any], build: Callable[[Any], dict[str, str]]) -> None:
+        for row in rows:
             self.rows[row[0]] = tuple(row)
             self.properties[row[0]] = build(row)
-        self.entries += len(missing)
+            self.ids[row[1]] = row[0]
 
 
 class GraphCache:

@@ -95,12 +95,16 @@ def hop_edges(
     return rows
 
 
-def fetch_vertices(conn: Connection, ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
-    """(id, arn, kind, name, type, source_uri, status, properties, created_at, modified_at)."""
-    for part in chunks(ids):
+def fetch_vertices(
+    conn: Connection, keys: Sequence[Any], *, by_arn: bool = False
+) -> Iterator[tuple[Any, ...]]:
+    """(id, arn, kind, name, type, source_uri, status, properties, created_at, modified_at) of
+    the entities with these ids (or ARNs)."""
+    column = "arn" if by_arn else "id"
+    for part in chunks(keys):
         clause, params = in_list(conn, part)
         sql = (
             "SELECT id, arn, kind, name, type, source_uri, status, properties, created_at, "
-            f"modified_at FROM entities WHERE id {clause}"
+            f"modified_at FROM entities WHERE {column} {clause}"
         )
         yield from _rows(conn, sql, params)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
@@ -31,6 +32,7 @@ from mllineage.store.common import (
 from mllineage.store.sql import replay
 from mllineage.store.sql.core import KINDS
 from mllineage.store.sql.entities import _LIST_MEMBERS, _SORT_BY, describe_row
+from mllineage.store.sql.graph_cache import Generation
 from mllineage.store.sql.graph_sql import _rows, chunks, in_list, insert_many
 from mllineage.store.sql.schema import changes
 from mllineage.store.sql.traversal import Graph, QueryOps, QuerySpec, _under, vertex_properties
@@ -64,6 +66,29 @@ def _mark(conn: Connection) -> str:
     return "?" if conn.dialect.name == "sqlite" else "%s"
 
 
+@dataclass
+class _Then:
+    """How a lineage walk reads the graph at instant ``at``: what changed since is replayed
+    from the log, the rest read as it is now, through ``gen`` (on an SQLite file, the graph
+    cache's generation). An entity's row is replayed if it had a change of its own since; its
+    associations are, if one touching it was added or removed since (deleting an entity logs
+    the removal of each of its associations). ``None``: too many changes to tell, replay
+    everything. What was replayed is kept in ``gen.past`` for the next query at the same
+    instant, and, like the rest of the generation, only as long as nothing is committed."""
+
+    at: int
+    gen: Generation
+    rows_changed: set[str] | None
+    edges_changed: set[str] | None
+
+    @staticmethod
+    def split(arns: Sequence[str], changed: set[str] | None) -> tuple[Sequence[str], list[str]]:
+        """(the ARNs to replay, the ARNs to read as they are now)."""
+        if changed is None:
+            return arns, []
+        return [a for a in arns if a in changed], [a for a in arns if a not in changed]
+
+
 class HistoryOps(QueryOps):
     """ListChanges, PruneHistory and the ``AsOf`` reads."""
 
@@ -90,7 +115,8 @@ class HistoryOps(QueryOps):
     def _vertices_at(
         self, conn: Connection, arns: Sequence[str], at: int
     ) -> dict[str, tuple[Any, ...]]:
-        """:meth:`_states_at` for a lineage query: each entity's vertex tuple only."""
+        """:meth:`_states_at` for a lineage query: each entity's vertex tuple only, of every
+        account (the caller checks whose it is)."""
         found: dict[str, tuple[Any, ...] | None] = {}
         mark = _mark(conn)
         for part in chunks(list(arns)):
@@ -102,7 +128,7 @@ class HistoryOps(QueryOps):
             rows = _rows(conn, sql, (*params, at))
             rows.sort(key=_vertex_log_order)
             found.update(replay.vertex_rows(row[:4] for row in rows))
-        return {arn: v for arn, v in found.items() if v is not None and self._mine(arn)}
+        return {arn: v for arn, v in found.items() if v is not None}
 
     def _mine(self, arn: str) -> bool:
         return arn.startswith(self.scope)
@@ -365,70 +391,79 @@ class HistoryOps(QueryOps):
         return out
 
     # -- the present where the past equals it ----------------------------------------------
-    def _changed_since(self, conn: Connection, at: int) -> set[str] | None:
-        """Every ARN with a change (its own, or of an association touching it) after ``at``;
-        ``None`` when there are too many for the shortcut to pay."""
-        sql = f"SELECT arn, peer_arn FROM changes WHERE at > {_mark(conn)} LIMIT {_MAX_RECENT + 1}"
-        rows = _rows(conn, sql, (at,))
-        if len(rows) > _MAX_RECENT:
-            return None
-        changed = {row[0] for row in rows}
-        changed.update(row[1] for row in rows if row[1])
-        return changed
+    def _changed_since(self, conn: Connection, at: int, gen: Generation) -> _Then:
+        """How to read the graph at ``at`` (see :class:`_Then`), from the changes after it."""
+        key = ("since", at, "")
+        if key not in gen.past:
+            mark = _mark(conn)
+            sql = f"SELECT arn, peer_arn FROM changes WHERE at > {mark} LIMIT {_MAX_RECENT + 1}"
+            rows = _rows(conn, sql, (at,))
+            if len(rows) > _MAX_RECENT:
+                gen.keep_past({key: (None, None)})
+            else:
+                edges = {arn for arn, peer in rows if peer}
+                edges.update(peer for _arn, peer in rows if peer)
+                gen.keep_past({key: ({arn for arn, peer in rows if not peer}, edges)})
+        return _Then(at, gen, *gen.past[key])
 
-    def _vertices_at_or_live(
-        self, conn: Connection, arns: Sequence[str], at: int, changed: set[str] | None
-    ) -> dict[str, tuple[Any, ...]]:
-        """:meth:`_vertices_at`, reading entities unchanged since ``at`` from the live table
-        (their present is their past)."""
-        if changed is None:
-            return self._vertices_at(conn, arns, at)
-        live = [a for a in arns if a not in changed]
-        out = self._vertices_at(conn, [a for a in arns if a in changed], at)
-        for part in chunks(live):
-            clause, params = in_list(conn, part)
-            sql = (
-                "SELECT arn, arn, kind, name, type, source_uri, status, properties, created_at, "
-                f"modified_at FROM entities WHERE arn {clause}"
-            )
-            for row in _rows(conn, sql, params):
-                if self._mine(row[0]):
-                    out[row[0]] = (*row[:7], json.loads(row[7]), *row[8:])
-        return out
+    def _vertices_then(
+        self, conn: Connection, arns: Sequence[str], then: _Then
+    ) -> dict[str, tuple[tuple[Any, ...], dict[str, str]]]:
+        """The vertex (row, properties) of each of ``arns`` that existed at ``then.at``:
+        replayed if it had a change of its own since, else as it is now (its present is its
+        past)."""
+        replayed, live = then.split(arns, then.rows_changed)
+        gen, at = then.gen, then.at
+        todo = [a for a in replayed if ("row", at, a) not in gen.past]
+        found = self._vertices_at(conn, todo, at)
+        gen.keep_past(
+            {
+                ("row", at, a): (found[a], _vertex_properties(found[a])) if a in found else None
+                for a in todo
+            }
+        )
+        out = {a: gen.past[("row", at, a)] for a in replayed}
+        gen.fetch_arns(conn, live, vertex_properties)
+        out.update(
+            (a, (gen.rows[gen.ids[a]], gen.properties[gen.ids[a]])) for a in live if a in gen.ids
+        )
+        return {a: vertex for a, vertex in out.items() if vertex is not None and self._mine(a)}
 
-    def _edge_types_at_or_live(
-        self,
-        conn: Connection,
-        arns: Sequence[str],
-        at: int,
-        changed: set[str] | None,
-        *,
-        forward: bool,
+    def _edges_then(
+        self, conn: Connection, arns: Sequence[str], then: _Then, *, forward: bool
     ) -> Iterator[tuple[str, str, str]]:
-        """:meth:`_edge_types_at`, reading the associations of entities unchanged since ``at``
-        from the live table: none of theirs was added or removed since."""
-        if changed is None:
-            yield from self._edge_types_at(conn, arns, at, forward=forward)
-            return
-        yield from self._edge_types_at(conn, [a for a in arns if a in changed], at, forward=forward)
-        near = "s" if forward else "d"
-        for part in chunks([a for a in arns if a not in changed]):
-            clause, params = in_list(conn, part)
-            sql = (
-                "SELECT s.arn, d.arn, a.type FROM associations a "
-                "JOIN entities s ON s.id = a.src_id JOIN entities d ON d.id = a.dst_id "
-                f"WHERE {near}.arn {clause}"
-            )
-            yield from _rows(conn, sql, params)
+        """(source, destination, type) of each association leaving (``forward``) or entering
+        ``arns`` at ``then.at``: replayed for the entities with an association added or removed
+        since, else read as they are now."""
+        replayed, live = then.split(arns, then.edges_changed)
+        gen, at = then.gen, then.at
+        key = "children" if forward else "parents"
+        todo: dict[str, list[tuple[str, str, str]]] = {
+            a: [] for a in replayed if (key, at, a) not in gen.past
+        }
+        for edge in self._edge_types_at(conn, list(todo), at, forward=forward):
+            todo[edge[0] if forward else edge[1]].append(edge)
+        gen.keep_past({(key, at, a): tuple(edges) for a, edges in todo.items()})
+        for arn in replayed:
+            yield from gen.past[(key, at, arn)]
+        gen.fetch_arns(conn, live, vertex_properties)
+        found = gen.edges(conn, [gen.ids[a] for a in live if a in gen.ids], forward=forward)
+        gen.fetch(conn, [e[1] if forward else e[0] for e in found], vertex_properties)
+        rows = gen.rows
+        for src, dst, etype in found:
+            yield rows[src][1], rows[dst][1], etype
 
     # -- lineage queries AsOf -----------------------------------------------------------------
     def _walk_as_of(
-        self, conn: Connection, spec: QuerySpec, at: int, deadline: float, need_properties: bool
+        self, conn: Connection, spec: QuerySpec, at: int, deadline: float, gen: Generation
     ) -> Graph:
         """The breadth-first walk of ``traversal.QueryOps._walk``, over the associations and
-        entities that existed at ``at``. Vertices are keyed by ARN."""
-        changed = self._changed_since(conn, at)
-        starts = self._vertices_at_or_live(conn, spec.start_arns, at, changed)
+        entities that existed at ``at``, keyed by ARN. What changed since ``at`` is replayed
+        from the log; the rest is the present, read through ``gen`` (on an SQLite file, the
+        graph cache). A vertex is a ``fetch_vertices`` row, or a replayed one (the ARN in place
+        of the id, the properties a dict): read its ARN at ``row[1]``."""
+        then = self._changed_since(conn, at, gen)
+        starts = self._vertices_then(conn, spec.start_arns, then)
         missing = [a for a in spec.start_arns if a not in starts]
         if missing:
             raise ResourceNotFound(
@@ -447,9 +482,7 @@ class HistoryOps(QueryOps):
             for is_forward, enabled in ((True, forward), (False, backward)):
                 if not enabled:
                     continue
-                for src, dst, etype in self._edge_types_at_or_live(
-                    conn, frontier, at, changed, forward=is_forward
-                ):
+                for src, dst, etype in self._edges_then(conn, frontier, then, forward=is_forward):
                     edges[(src, dst)] = etype
                     other = dst if is_forward else src
                     if other not in visited:
@@ -460,19 +493,18 @@ class HistoryOps(QueryOps):
                 self._check_size(len(visited), len(edges) if spec.include_edges else 0)
             frontier = found
         rest = [a for a in visited if a not in starts]
-        rows = {**starts, **self._vertices_at_or_live(conn, rest, at, changed)}
+        reached = {**starts, **self._vertices_then(conn, rest, then)}
         vertices: list[tuple[Any, ...]] = []
         properties: list[dict[str, str]] = []
         for arn in visited:
-            row = rows.get(arn)
-            if row is None:
+            if arn not in reached:
                 continue
-            props = _vertex_properties(row) if need_properties or spec.filter else {}
+            row, props = reached[arn]
             if spec.filter is not None and not spec.filter.matches(row, props):
                 continue
             vertices.append(row)
             properties.append(props)
-        kept = {row[0] for row in vertices}
+        kept = {row[1] for row in vertices}
         edge_list = (
             [
                 {"SourceArn": s, "DestinationArn": d, "AssociationType": t}
@@ -487,8 +519,8 @@ class HistoryOps(QueryOps):
 
     def _run_query_as_of(self, spec: QuerySpec, at: int, *, need_properties: bool) -> Graph:
         deadline = time.monotonic() + self.query_timeout
-        return self.db.run(
-            lambda conn: self._walk_as_of(conn, spec, at, deadline, need_properties), write=False
+        return self._run_cached(
+            lambda conn, gen, _cached: self._walk_as_of(conn, spec, at, deadline, gen)
         )
 
     # -- ListChanges --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,22 +215,23 @@ class QueryOps(SqlCore):
 
     def _run_query(self, spec: QuerySpec, *, need_properties: bool) -> Graph:
         deadline = time.monotonic() + self.query_timeout
+        return self._run_cached(
+            lambda conn, gen, cached: self._walk(
+                conn, spec, deadline, gen, need_properties=cached or need_properties
+            )
+        )
+
+    def _run_cached(self, walk: Callable[[Connection, Generation, bool], Graph]) -> Graph:
+        """``walk(conn, generation, cached)`` in a read transaction, with the graph cache's
+        current generation where there is a cache (``cached``), else with a private one."""
         cache = self.db.graph_cache
         if cache is not None and not self.db.in_batch():
             gen = cache.current()
-            graph = self.db.run(
-                lambda conn: self._walk(conn, spec, deadline, gen, need_properties=True),
-                write=False,
-            )
+            graph = self.db.run(lambda conn: walk(conn, gen, True), write=False)
             if cache.still_current(gen):
                 return graph
             # A commit landed during the walk: its answer may mix two states of the graph.
-        return self.db.run(
-            lambda conn: self._walk(
-                conn, spec, deadline, Generation(0), need_properties=need_properties
-            ),
-            write=False,
-        )
+        return self.db.run(lambda conn: walk(conn, Generation(0), False), write=False)
 
     def _check_time(self, deadline: float) -> None:
         if time.monotonic() > deadline:
