@@ -4,13 +4,17 @@ highlighting, exports."""
 from __future__ import annotations
 
 import re
+import time
 import xml.etree.ElementTree as ElementTree
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
+from mllineage import Artifact, Association, Session
+from mllineage.server.testing import ServerProcess
 from tests.ui.conftest import NO_PLAYWRIGHT, Seeded, draws, visible_vertices, wait_for_graph
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -175,6 +179,51 @@ def test_as_of_before_the_data_shows_an_error_or_nothing(page: Any, open_server:
     # The model did not exist then: the server says so, and the page shows it.
     expect(page.get_by_role("alert")).to_be_visible()
     expect(page.locator(".notice")).to_contain_text("As of 2001-01-01 00:00:00 UTC")
+
+
+def test_as_of_shows_the_graph_as_it_was(page: Any, tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'lineage.db'}"
+    with Session(store) as session:
+        data = Artifact.create(
+            artifact_type="DataSet",
+            artifact_name="data",
+            source={"source_uri": "s3://b/data"},
+            sagemaker_session=session,
+        )
+        first = Artifact.create(
+            artifact_type="Model",
+            artifact_name="model-v1",
+            source={"source_uri": "s3://b/m1"},
+            sagemaker_session=session,
+        )
+        Association.create(
+            data.artifact_arn, first.artifact_arn, "ContributedTo", sagemaker_session=session
+        )
+        time.sleep(0.01)
+        instant = datetime.now(timezone.utc)
+        time.sleep(0.01)
+        second = Artifact.create(
+            artifact_type="Model",
+            artifact_name="model-v2",
+            source={"source_uri": "s3://b/m2"},
+            sagemaker_session=session,
+        )
+        Association.create(
+            data.artifact_arn, second.artifact_arn, "ContributedTo", sagemaker_session=session
+        )
+    with ServerProcess(store) as server:
+        seeded = Seeded(server, {}, "")
+        arn = data.artifact_arn
+        assert open_lineage(page, seeded, arn, "&direction=down&depth=1") == 3
+        assert drawn_ids(page) == {arn, first.artifact_arn, second.artifact_arn}
+        as_of = instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        assert open_lineage(page, seeded, arn, f"&direction=down&depth=1&as_of={as_of}") == 2
+        assert drawn_ids(page) == {arn, first.artifact_arn}
+
+
+def drawn_ids(page: Any) -> set[str]:
+    ids: list[str] = page.evaluate("window.__mllineage.cy.nodes().map((n) => n.id())")
+    return set(ids)
 
 
 def tab_to(page: Any, selector: str, limit: int = 60) -> None:
