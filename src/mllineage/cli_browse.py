@@ -14,6 +14,7 @@ from rich.table import Table
 from mllineage import validation
 from mllineage.association import Association
 from mllineage.cli_common import (
+    AsOfOption,
     JsonOption,
     SortOrder,
     StoreOption,
@@ -132,6 +133,7 @@ def ls_artifacts(
     limit: LimitOption = 100,
     every: AllOption = False,
     as_json: JsonOption = False,
+    as_of: AsOfOption = None,
     store: StoreOption = None,
 ) -> None:
     """List artifacts (datasets, models, ...).
@@ -147,6 +149,7 @@ def ls_artifacts(
             sort_order=sort_order.value,
             page_size=_page(limit, every),
             sagemaker_session=session,
+            as_of=as_of,
         )
         _print_entities(_take(items, limit, every), as_json, "artifact")
 
@@ -172,6 +175,7 @@ def ls_actions(
     limit: LimitOption = 100,
     every: AllOption = False,
     as_json: JsonOption = False,
+    as_of: AsOfOption = None,
     store: StoreOption = None,
 ) -> None:
     """List actions (training jobs, processing, deployments, ...).
@@ -188,6 +192,7 @@ def ls_actions(
             sort_order=sort_order.value,
             page_size=_page(limit, every),
             sagemaker_session=session,
+            as_of=as_of,
         )
         _print_entities(_take(items, limit, every), as_json, "action")
 
@@ -203,6 +208,7 @@ def ls_contexts(
     limit: LimitOption = 100,
     every: AllOption = False,
     as_json: JsonOption = False,
+    as_of: AsOfOption = None,
     store: StoreOption = None,
 ) -> None:
     """List contexts (pipelines, experiments, endpoints, ...).
@@ -219,6 +225,7 @@ def ls_contexts(
             sort_order=sort_order.value,
             page_size=_page(limit, every),
             sagemaker_session=session,
+            as_of=as_of,
         )
         _print_entities(_take(items, limit, every), as_json, "context")
 
@@ -270,6 +277,7 @@ def ls_associations(
     limit: LimitOption = 100,
     every: AllOption = False,
     as_json: JsonOption = False,
+    as_of: AsOfOption = None,
     store: StoreOption = None,
 ) -> None:
     """List associations (the edges of the lineage graph).
@@ -295,6 +303,7 @@ def ls_associations(
                 sort_order=sort_order.value,
                 page_size=_page(limit, every),
                 sagemaker_session=session,
+                as_of=as_of,
             ),
             limit,
             every,

@@ -61,7 +61,7 @@ def note(message: str) -> None:
 
 # -- parameter checks -----------------------------------------------------------------------
 def check_time(value: str | None) -> str | None:
-    """``--created-after``/``--created-before``: an ISO 8601 date or time."""
+    """``--created-after``, ``--created-before``, ``--as-of``: an ISO 8601 date or time."""
     if value is None:
         return None
     try:
@@ -71,6 +71,17 @@ def check_time(value: str | None) -> str | None:
             f"{value!r} is not an ISO 8601 date or time, e.g. 2024-01-31 or 2024-01-31T12:00:00Z"
         ) from None
     return value
+
+
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="As the store stood at this ISO 8601 date/time (from the change history).",
+        callback=check_time,
+        show_default=False,
+    ),
+]
 
 
 def check_arn(value: str | None) -> str | None:

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from mllineage.cli_common import (
+    AsOfOption,
     StoreOption,
     check_arns,
     check_time,
@@ -129,6 +130,7 @@ def run_query(
     properties: list[str] | None,
     created_after: str | None,
     created_before: str | None,
+    as_of: str | None = None,
 ) -> LineageGraph:
     filters = None
     if kinds or types or properties or created_after or created_before:
@@ -141,7 +143,12 @@ def run_query(
         )
     with open_session(store) as session:
         return LineageQuery(
-            arns, DIRECTIONS[direction], filters=filters, max_depth=depth, sagemaker_session=session
+            arns,
+            DIRECTIONS[direction],
+            filters=filters,
+            max_depth=depth,
+            sagemaker_session=session,
+            as_of=as_of,
         ).query()
 
 
@@ -158,6 +165,7 @@ def query(
         QueryFormat, typer.Option("--format", "-f", case_sensitive=False, help="How to print.")
     ] = QueryFormat.table,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    as_of: AsOfOption = None,
     store: StoreOption = None,
 ) -> None:
     """Walk the lineage graph from ARNs and print the vertices and edges found.
@@ -165,7 +173,7 @@ def query(
     Example: mllineage query ARN --direction up --depth 3 --type Dataset --format tree
     """
     graph = run_query(
-        store, arns, direction, depth, kind, type_, prop, created_after, created_before
+        store, arns, direction, depth, kind, type_, prop, created_after, created_before, as_of
     )
     fmt = QueryFormat.json if as_json else output_format
     if fmt == QueryFormat.table:
@@ -204,6 +212,7 @@ def graph(
     title: Annotated[
         str | None, typer.Option("--title", help="Title of the HTML page.", show_default=False)
     ] = None,
+    as_of: AsOfOption = None,
     store: StoreOption = None,
 ) -> None:
     """Draw the lineage around ARNs: DOT, Mermaid, GraphML, JSON or an interactive HTML page.
@@ -220,7 +229,7 @@ def graph(
     else:
         fmt = "dot"
     result = run_query(
-        store, arns, direction, depth, kind, type_, prop, created_after, created_before
+        store, arns, direction, depth, kind, type_, prop, created_after, created_before, as_of
     )
     rendered = result.to_html(title) if fmt == "html" else result.render(fmt)
     if output is None:

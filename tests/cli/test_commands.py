@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
+from mllineage import Artifact, Association, Session
 from mllineage.cli import app
 from mllineage.store.sql.store import SqlStore
 
@@ -109,6 +112,43 @@ def test_query_directions(cli: Cli, pipeline: dict[str, str]) -> None:
     assert names("-d", "both", "--depth", "1") == {"train", "model", "clean"}
 
 
+def test_as_of_shows_the_store_as_it_was(
+    cli: Cli, session: Session, pipeline: dict[str, str]
+) -> None:
+    time.sleep(0.01)
+    instant = datetime.now(timezone.utc).isoformat()
+    time.sleep(0.01)
+    retrained = Artifact.create(
+        artifact_name="model-v2",
+        artifact_type="Model",
+        source={"source_uri": "s3://bucket/model-v2"},
+        sagemaker_session=session,
+    )
+    Association.create(
+        pipeline["train"], retrained.artifact_arn, "Produced", sagemaker_session=session
+    )
+
+    def run(*args: str) -> Any:
+        result = cli(*args, "--json")
+        assert result.code == 0, result.err
+        return json.loads(result.out)
+
+    def names(graph: dict[str, Any]) -> set[str]:
+        return {v["Properties"].get("artifact_name") for v in graph["Vertices"]} - {None}
+
+    down = ("query", pipeline["train"], "-d", "down", "--depth", "1")
+    assert names(run(*down)) == {"model", "model-v2"}
+    assert names(run(*down, "--as-of", instant)) == {"model"}
+    artifacts = {a["artifact_name"] for a in run("ls", "artifacts", "--as-of", instant)}
+    assert "model" in artifacts
+    assert "model-v2" not in artifacts
+    links = run("ls", "associations", "--source", pipeline["train"], "--as-of", instant)
+    assert [a["destination_arn"] for a in links] == [pipeline["model"]]
+    graph = cli("graph", *down[1:], "-f", "json", "--as-of", instant)
+    assert graph.code == 0, graph.err
+    assert names(json.loads(graph.out)) == {"model"}
+
+
 def test_query_filters(cli: Cli, pipeline: dict[str, str]) -> None:
     result = cli(
         "query",
@@ -172,6 +212,7 @@ def test_query_dot_and_mermaid_go_to_stdout(cli: Cli, pipeline: dict[str, str]) 
         pytest.param(["graph", "MODEL", "-o", "x.png"], 2, "cannot tell the format", id="bad-ext"),
         pytest.param(["import", "missing.jsonl"], 2, "no such file", id="missing-file"),
         pytest.param(["frobnicate"], 2, "No such command", id="unknown-command"),
+        pytest.param(["query", "MODEL", "--as-of", "soon"], 2, "ISO 8601", id="bad-as-of"),
     ],
 )
 def test_bad_input_is_one_line_and_the_conventional_exit_code(
