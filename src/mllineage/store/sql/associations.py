@@ -48,18 +48,22 @@ _SORT_BY = ("SourceArn", "DestinationArn", "SourceType", "DestinationType", "Cre
 _ENDS = Statement(
     "SELECT id, arn, scope, COALESCE(topo, id) AS topo FROM entities WHERE arn IN (:src, :dst)"
 )
+
+
+def _degree_of(param: str) -> str:
+    """SQL for how many associations the entity with id ``:param`` has (either end)."""
+    return (
+        f"(SELECT COUNT(*) FROM associations WHERE src_id = :{param}) "
+        f"+ (SELECT COUNT(*) FROM associations WHERE dst_id = :{param})"
+    )
+
+
 # Whether the association exists, and how many each end has (the per-entity limit).
 _CHECKS = Statement(
     "SELECT (SELECT type FROM associations WHERE src_id = :src AND dst_id = :dst), "
-    "(SELECT COUNT(*) FROM associations WHERE src_id = :src) "
-    "+ (SELECT COUNT(*) FROM associations WHERE dst_id = :src), "
-    "(SELECT COUNT(*) FROM associations WHERE src_id = :dst) "
-    "+ (SELECT COUNT(*) FROM associations WHERE dst_id = :dst)"
+    f"{_degree_of('src')}, {_degree_of('dst')}"
 )
-_DEGREE = Statement(
-    "SELECT (SELECT COUNT(*) FROM associations WHERE src_id = :id) "
-    "+ (SELECT COUNT(*) FROM associations WHERE dst_id = :id)"
-)
+_DEGREE = Statement(f"SELECT {_degree_of('id')}")
 INSERT_EDGE = insert_into(associations)
 
 

@@ -37,8 +37,6 @@ _RESTORE_ENTITY = ("Arn", "CreationTime", "CreatedBy", "LastModifiedTime", "Last
 _RESTORE_EDGE = ("CreationTime", "CreatedBy")
 _HEX32 = re.compile("[0-9a-f]{32}")
 
-_DEGREES = select(associations.c.src_id, associations.c.dst_id)
-
 # The change-log detail of a new association, by type (the same few strings, many times).
 _TYPE_DETAIL = {t: dumps({"type": t}) for t in validation.ASSOCIATION_TYPES}
 

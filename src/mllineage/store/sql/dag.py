@@ -136,5 +136,4 @@ def _reassign(conn: Connection, backward: dict[int, int], forward: dict[int, int
 
 
 def _write_positions(conn: Connection, moves: Iterable[tuple[int, int]]) -> None:
-    for node, topo in moves:
-        _MOVE.run(conn, {"topo": topo, "node": node})
+    _MOVE.run_many(conn, [{"topo": topo, "node": node} for node, topo in moves])

@@ -6,10 +6,9 @@ building would cost more than the statement itself here, so these go to the driv
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 
 T = TypeVar("T")
@@ -31,23 +30,6 @@ def _rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
     try:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert many rows through the driver's executemany (bulk paths only)."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join([mark] * len(columns))})"
-    )
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
     finally:
         cursor.close()
 

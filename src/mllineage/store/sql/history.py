@@ -30,10 +30,10 @@ from mllineage.store.common import (
     us_to_datetime,
 )
 from mllineage.store.sql import replay
-from mllineage.store.sql.core import KINDS
+from mllineage.store.sql.core import INSERT_CHANGE, KINDS
 from mllineage.store.sql.entities import _LIST_MEMBERS, _SORT_BY, describe_row
 from mllineage.store.sql.graph_cache import Generation
-from mllineage.store.sql.graph_sql import _rows, chunks, in_list, insert_many
+from mllineage.store.sql.graph_sql import _rows, chunks, in_list
 from mllineage.store.sql.schema import changes
 from mllineage.store.sql.traversal import Graph, QueryOps, QuerySpec, _under, vertex_properties
 
@@ -517,7 +517,7 @@ class HistoryOps(QueryOps):
         self._check_size(len(vertices), len(edge_list))
         return Graph(vertices, properties, edge_list)
 
-    def _run_query_as_of(self, spec: QuerySpec, at: int, *, need_properties: bool) -> Graph:
+    def _run_query_as_of(self, spec: QuerySpec, at: int) -> Graph:
         deadline = time.monotonic() + self.query_timeout
         return self._run_cached(
             lambda conn, gen, _cached: self._walk_as_of(conn, spec, at, deadline, gen)
@@ -619,7 +619,7 @@ class HistoryOps(QueryOps):
             ]
             kept.sort(key=lambda k: k["at"])
             conn.execute(delete(changes).where(c.scope == self.scope, c.at < before))
-            insert_many(conn, changes, kept)
+            INSERT_CHANGE.run_many(conn, kept)
             return {"RemovedChanges": len(old) - len(kept), "KeptChanges": len(kept)}
 
         return self.db.run(tx, write=True)

@@ -332,7 +332,7 @@ class QueryOps(SqlCore):
         return [found[a] for a in arns]
 
     # -- the two operations ------------------------------------------------------------------
-    def _run_query_as_of(self, spec: QuerySpec, at: int, *, need_properties: bool) -> Graph:
+    def _run_query_as_of(self, spec: QuerySpec, at: int) -> Graph:
         """The query over the graph as it stood at ``at`` (see ``history.HistoryOps``)."""
         raise NotImplementedError
 
@@ -340,7 +340,7 @@ class QueryOps(SqlCore):
         spec, req = parse_query(request, extra=("AsOf",), extensions=True)
         if "AsOf" in req:
             at = datetime_to_us(req["AsOf"], "AsOf")
-            graph = self._run_query_as_of(spec, at, need_properties=True)
+            graph = self._run_query_as_of(spec, at)
         else:
             graph = self._run_query(spec, need_properties=True)
         # Properties are copied: the graph cache keeps the dicts the walk returns.
