@@ -94,11 +94,22 @@ def sqlite_statements(store: SqlStore) -> Iterator[list[str]]:
     def trace(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         dbapi_connection.set_trace_callback(statements.append)
 
-    event.listen(store.db.engine, "checkout", trace)
+    engines = [store.db.engine]
+    writer = store.db.group
+    if writer is not None:  # writes go through the file's group writer, on its own engine
+        engines.append(writer.engine)
+        with writer.mutex:  # its connection is checked out again, with the trace
+            writer.flush()
+            if writer._conn is not None:
+                writer._conn.close()
+                writer._conn = None
+    for engine in engines:
+        event.listen(engine, "checkout", trace)
     try:
         yield statements
     finally:
-        event.remove(store.db.engine, "checkout", trace)
+        for engine in engines:
+            event.remove(engine, "checkout", trace)
 
 
 def sqlite_plan(store: SqlStore, statement: str) -> list[str]:

@@ -17,6 +17,7 @@ from typing import Any
 from mllineage.server.testing import ServerProcess
 from mllineage.store.base import Store
 from mllineage.store.http import HttpStore
+from mllineage.store.sql.group_commit import settle
 from mllineage.store.sql.store import SqlStore
 from tests.conftest import POSTGRES_URL, fresh_account_id
 
@@ -85,6 +86,7 @@ def new_key() -> str:
 def table_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table of an SQLite file, in a stable order: compare two to prove
     that nothing changed in between."""
+    settle(str(path))  # every write that returned is committed
     connection = sqlite3.connect(path)
     try:
         tables = [

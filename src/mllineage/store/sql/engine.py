@@ -18,7 +18,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from mllineage.errors import ConflictException, InternalFailure
+from mllineage.store.sql import group_commit
 from mllineage.store.sql.graph_cache import GraphCache
+from mllineage.store.sql.group_commit import CAPTURE_KEY, Capture
 
 T = TypeVar("T")
 
@@ -45,11 +47,18 @@ class Statement:
     def __init__(self, sql: str) -> None:
         self.sql = sql
         self.pyformat = re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql)
+        # Writes are journaled by a group commit (see group_commit.py).
+        self.writes = sql.split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Execute on ``conn``'s transaction; returns the driver's cursor."""
         driver = conn.connection.driver_connection
-        return self._guarded(conn, driver.execute, params)  # type: ignore[union-attr]
+        cursor = self._guarded(conn, driver.execute, params)  # type: ignore[union-attr]
+        if self.writes:
+            capture: Capture | None = conn.info.get(CAPTURE_KEY)
+            if capture is not None:
+                capture.add(self.sql, params, False, cursor.rowcount)
+        return cursor
 
     def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Execute once per row through the driver's ``executemany`` (bulk writes)."""
@@ -58,6 +67,9 @@ class Statement:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             self._guarded(conn, cursor.executemany, rows)
+            capture: Capture | None = conn.info.get(CAPTURE_KEY)
+            if capture is not None and self.writes:
+                capture.add(self.sql, rows, True, cursor.rowcount)
         finally:
             cursor.close()
 
@@ -168,10 +180,11 @@ class Database:
         self.dialect = self.engine.dialect.name
         self.is_sqlite = self.dialect == "sqlite"
         self._memory_lock = threading.RLock() if self._in_memory() else None
-        self.graph_cache = (
-            GraphCache(self.engine.url.database or "")
-            if self.is_sqlite and not self._in_memory()
-            else None
+        on_file = self.is_sqlite and not self._in_memory()
+        self.graph_cache = GraphCache(self.engine.url.database or "") if on_file else None
+        path = str(Path(self.engine.url.database or "").expanduser())
+        self.group = (
+            group_commit.writer_for(path, lambda: _sqlite_engine(path)) if on_file else None
         )
         self._batch: contextvars.ContextVar[Connection | None] = contextvars.ContextVar(
             f"mllineage_batch_{id(self)}", default=None
@@ -181,6 +194,9 @@ class Database:
         return self.is_sqlite and not self.engine.url.database
 
     def dispose(self) -> None:
+        if self.group is not None:
+            group_commit.release(self.group)
+            self.group = None
         if self.graph_cache is not None:
             self.graph_cache.close()
         self.engine.dispose()
@@ -194,14 +210,26 @@ class Database:
         if self._memory_lock is not None:
             self._memory_lock.acquire()
         try:
+            if self.group is not None:
+                if write:
+                    self.group.flush()  # a batch comes after this process's writes
+                else:
+                    self.group.before_read()  # reads see every write that has returned
             with self.engine.connect() as conn:
                 # Explicit, so that commit() commits what statements sent straight to the
                 # driver (core.Statement) wrote; SQLAlchemy's begin sends nothing itself.
                 conn.begin()
-                if self.is_sqlite:
+                if self.is_sqlite and write:
                     # IMMEDIATE takes the write lock up front: writers queue on the busy
                     # timeout instead of failing with "database is locked" on lock upgrade.
-                    (_BEGIN_WRITE if write else _BEGIN_READ).run(conn, {})
+                    if self.group is not None:
+                        with self.group.waiting_for_lock():
+                            _BEGIN_WRITE.run(conn, {})
+                        self.group.recover(conn)
+                    else:
+                        _BEGIN_WRITE.run(conn, {})
+                elif self.is_sqlite:
+                    _BEGIN_READ.run(conn, {})
                 try:
                     yield conn
                 except BaseException:
@@ -227,6 +255,8 @@ class Database:
                 return fn(batch_conn)
         for attempt in range(_RETRIES):
             try:
+                if write and self.group is not None:
+                    return self.group.call(fn)
                 with self._connection(write) as conn:
                     return fn(conn)
             except DBAPIError as error:
@@ -270,6 +300,8 @@ class Database:
             revision = self.current_revision(conn)
             conn.rollback()
         if revision == HEAD_REVISION:
+            if self.group is not None:
+                self.group.before_read()  # applies what a process that died left behind
             return
         if revision is not None and not upgrade:
             raise SchemaOutOfDate(

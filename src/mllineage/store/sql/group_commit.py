@@ -1,0 +1,438 @@
+"""Group commit for an SQLite file: each call durable when it returns, commits shared.
+
+A commit appends every page its transaction changed to the WAL (10-12 pages for one create),
+which is most of what a single write costs. So the calls on an SQLite file share transactions:
+the first call of a *group* takes the write lock (``BEGIN IMMEDIATE``) and every call runs in
+a savepoint of the group's transaction. Before a call returns, what it wrote is appended to a
+journal next to the database (``<db>-mllineage``) as one checksummed record: once ``write()``
+has returned, the record survives a crash of the process (as a WAL commit with
+``synchronous=NORMAL`` does; neither survives a crash of the OS). The group commits after
+``GROUP_SECONDS`` or ``GROUP_CALLS`` calls, before any read by this process (which so reads
+its own writes), before a batch, at close, before a fork and at exit.
+
+Recovery: the database's ``user_version`` is the number of the last group committed, and
+every record carries its group's number. Whoever next takes the write lock (any process,
+and every process that opens the store) replays the records of the group after the last
+committed one, the group of a process that died before committing, in the same transaction
+as its own writes. The journal is emptied only by a holder of the write lock, when every
+record in it is committed, so no process can cut records another one is writing.
+
+Only writes made through ``engine.Statement`` are journaled. A call that wrote anything else
+(SQLAlchemy Core statements: the connection's ``total_changes`` tells) or more than
+``RECORD_MAX_ROWS`` rows commits the group before it returns: correct, just not grouped.
+
+Fairness: a group holds the write lock for up to ``GROUP_SECONDS`` and takes it again at
+once for the next call, which would starve other processes' writers (SQLite's busy handler
+polls). A writer waiting for the lock holds a shared ``flock`` on the journal; a group that
+ends with a writer waiting lets that writer in before it begins the next one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import fcntl
+import json
+import logging
+import os
+import sqlite3
+import struct
+import threading
+import time
+import weakref
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from mllineage.errors import InternalFailure
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+GROUP_SECONDS = 0.005
+GROUP_CALLS = 1000
+RECORD_MAX_ROWS = 200
+IDLE_SECONDS = 1.0  # the committing thread ends after this long without a group
+_MARK_MODULUS = 2**31  # user_version is a signed 32-bit integer
+_HEADER = struct.Struct("<4sIII")  # magic, group, payload length, CRC-32 of the payload
+_MAGIC = b"MLJ1"
+CAPTURE_KEY = "mllineage_capture"
+
+
+class Capture:
+    """What one call wrote through ``engine.Statement``: the journal record's statements."""
+
+    __slots__ = ("statements", "rows", "complete")
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []  # JSON [sql, parameters, many], encoded as run
+        self.rows = 0  # rows changed by the captured statements
+        self.complete = True  # False: too big for a record, or not JSON
+
+    def add(self, sql: str, params: Any, many: bool, changed: int) -> None:
+        self.rows += changed
+        if not self.complete:
+            return
+        if self.rows > RECORD_MAX_ROWS:
+            self.complete = False
+            self.statements.clear()
+            return
+        try:
+            self.statements.append(json.dumps([sql, params, many], separators=(",", ":")))
+        except (TypeError, ValueError):
+            self.complete = False
+
+    def record(self, group: int) -> bytes | None:
+        """The journal record, or None when the call cannot be replayed from one."""
+        if not self.complete:
+            return None
+        payload = f"[{','.join(self.statements)}]".encode()
+        return _HEADER.pack(_MAGIC, group, len(payload), zlib.crc32(payload)) + payload
+
+
+def read_records(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    """The whole records at the start of ``data``: (group, statements). A torn or damaged
+    record ends the journal there: it belongs to a call that never returned."""
+    offset = 0
+    while offset + _HEADER.size <= len(data):
+        magic, group, length, crc = _HEADER.unpack_from(data, offset)
+        payload = data[offset + _HEADER.size : offset + _HEADER.size + length]
+        if magic != _MAGIC or len(payload) != length or zlib.crc32(payload) != crc:
+            return
+        yield group, json.loads(payload)
+        offset += _HEADER.size + length
+
+
+def next_group(mark: int) -> int:
+    return (mark + 1) % _MARK_MODULUS
+
+
+class GroupWriter:
+    """The shared write transaction of one SQLite file in this process.
+
+    One per file and process (see :func:`writer_for`), whichever sessions use the file, so
+    that every session of the process reads what any of them wrote.
+    """
+
+    def __init__(self, engine: Engine, database_path: str) -> None:
+        self.engine = engine
+        self.database_path = database_path
+        self.journal_path = database_path + "-mllineage"
+        self.waiting_path = database_path + "-mllineage-wait"
+        self.users = 0
+        self.mutex = threading.RLock()
+        self._wake = threading.Condition(self.mutex)
+        self._conn: Connection | None = None
+        self._fds: dict[str, int] = {}
+        self._pid = os.getpid()
+        self._group: int | None = None  # the open group's number
+        self._calls = 0
+        self._deadline = 0.0
+        self._end = 0  # the journal's size after this process's last append
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._depth = 0  # calls of this thread under way (a call may make another)
+        _WRITERS.add(self)
+
+    # -- the calls ---------------------------------------------------------------------------
+    def call(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` in a savepoint of the open group (beginning one if needed); journal
+        what it wrote, or commit before returning when it cannot be journaled."""
+        with self.mutex:
+            if self._depth:  # made by a call under way: part of it
+                assert self._conn is not None
+                return fn(self._conn)
+            self._check_pid()
+            if self._group is not None and (
+                self._calls >= GROUP_CALLS or time.monotonic() >= self._deadline
+            ):
+                self._commit()
+            if self._group is None:
+                self._begin()
+            conn = self._conn
+            assert conn is not None
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            capture = Capture()
+            before = driver.total_changes
+            driver.execute("SAVEPOINT mllineage_call")
+            conn.info[CAPTURE_KEY] = capture
+            self._depth += 1
+            try:
+                result = fn(conn)
+            except BaseException:
+                driver.execute("ROLLBACK TO mllineage_call")
+                driver.execute("RELEASE mllineage_call")
+                raise
+            finally:
+                self._depth -= 1
+                del conn.info[CAPTURE_KEY]
+            driver.execute("RELEASE mllineage_call")
+            changed = driver.total_changes - before
+            if changed == 0:
+                return result
+            assert self._group is not None
+            record = capture.record(self._group) if changed == capture.rows else None
+            if record is None:
+                self._commit(raise_errors=True)
+                return result
+            self._append(record)
+            self._calls += 1
+            return result
+
+    def flush(self) -> None:
+        """Commit the open group, if any (before a read, a batch, a fork, the end)."""
+        if self._group is None:
+            return
+        with self.mutex:
+            if self._group is not None:
+                self._commit(raise_errors=True)
+
+    def before_read(self) -> None:
+        """Before a read transaction on the file: commit this process's group, wait for the
+        group of another process to commit (at most GROUP_SECONDS), and apply what a process
+        that died left in the journal."""
+        with self.mutex:
+            if self._depth:  # a read inside a call: the call's group must stay open
+                return
+            self._check_pid()
+            if self._group is not None:
+                self._commit(raise_errors=True)
+            fd = self._descriptor("reader", self.journal_path)
+            fcntl.flock(fd, fcntl.LOCK_SH)  # granted when no group holds the journal
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            # A group empties the journal before it lets go: what is left belongs to a
+            # process that died (or to a group that has begun since: replaying finds nothing).
+            leftover = os.fstat(fd).st_size > 0
+        if leftover:
+            self.call(lambda conn: None)
+            self.flush()
+
+    def close(self) -> None:
+        with self.mutex:
+            self._closed = True
+            try:
+                self.flush()
+            finally:
+                if self._conn is not None and self._pid == os.getpid():
+                    self._conn.close()
+                self._conn = None
+                self.engine.dispose()
+                for fd in self._fds.values():
+                    os.close(fd)
+                self._fds.clear()
+                self._wake.notify_all()
+
+    # -- the locks, the journal and recovery ------------------------------------------------
+    def _descriptor(self, role: str, path: str) -> int:
+        """This process's descriptor of ``path`` for one role: flocks belong to open files,
+        so the group's own locks and those it waits on need descriptors of their own."""
+        fd = self._fds.get(role)
+        if fd is None:
+            fd = self._fds[role] = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        return fd
+
+    @contextmanager
+    def waiting_for_lock(self, fd: int | None = None) -> Iterator[None]:
+        """Hold a shared flock on the waiting-room file while waiting for SQLite's write
+        lock: a group that ends sees that a writer waits and lets it in first. Writers other
+        than the group pass no ``fd`` and use a descriptor of their own."""
+        own = fd is None
+        if fd is None:
+            fd = os.open(self.waiting_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            if own:
+                os.close(fd)
+
+    def recover(self, conn: Connection) -> int:
+        """In a write transaction just begun: replay what a dead process journaled and did
+        not commit, drop what is committed; returns the number this transaction's group has.
+        """
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        mark = int(driver.execute("PRAGMA user_version").fetchone()[0])
+        group = next_group(mark)
+        fd = self._descriptor("journal", self.journal_path)
+        size = os.fstat(fd).st_size
+        if size == 0:
+            return group
+        records = read_records(os.pread(fd, size, 0))
+        pending = [statements for g, statements in records if g == group]
+        if pending:
+            for statements in pending:
+                for sql, params, many in statements:
+                    (driver.executemany if many else driver.execute)(sql, params)
+            driver.execute(f"PRAGMA user_version = {group}")
+            log.warning(
+                "mllineage: replayed %d journaled calls of a process that ended before "
+                "committing them (%s)",
+                len(pending),
+                self.journal_path,
+            )
+            return group
+        # Only the write lock's holder appends, so every record here is committed: drop them.
+        os.ftruncate(fd, 0)
+        return group
+
+    def _append(self, record: bytes) -> None:
+        written = os.write(self._descriptor("journal", self.journal_path), record)
+        if written != len(record):  # a regular file takes all of it or raises
+            raise InternalFailure(f"short write to {self.journal_path}")
+        self._end += written
+
+    # -- groups ---------------------------------------------------------------------------------
+    def _check_pid(self) -> None:
+        if self._pid != os.getpid():  # a forked child: never touch the parent's connections
+            self.engine.dispose(close=False)
+            self._conn, self._fds, self._thread = None, {}, None
+            self._group, self._pid = None, os.getpid()
+
+    def _begin(self) -> None:
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        conn = self._conn
+        journal = self._descriptor("journal", self.journal_path)
+        conn.begin()
+        try:
+            with self.waiting_for_lock(self._descriptor("waiting", self.waiting_path)):
+                try:
+                    conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+                except sqlite3.Error as error:  # as engine.Statement reports it: retried
+                    raise DBAPIError.instance(
+                        "BEGIN IMMEDIATE", (), error, sqlite3.Error
+                    ) from error
+            # Readers of other processes wait on this flock until the group has committed.
+            fcntl.flock(journal, fcntl.LOCK_EX)
+            try:
+                self._group = self.recover(conn)
+            except BaseException:
+                fcntl.flock(journal, fcntl.LOCK_UN)
+                raise
+        except BaseException:
+            conn.rollback()
+            raise
+        self._end = os.fstat(journal).st_size  # what recover() left: replayed records
+        self._calls = 0
+        self._deadline = time.monotonic() + GROUP_SECONDS
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._commit_when_due, name="mllineage-group-commit", daemon=True
+            )
+            self._thread.start()
+        else:
+            self._wake.notify()
+
+    def _commit(self, *, raise_errors: bool = False) -> None:
+        conn, group = self._conn, self._group
+        assert conn is not None
+        assert group is not None
+        journal = self._descriptor("journal", self.journal_path)
+        self._group = None
+        try:
+            conn.connection.driver_connection.execute(f"PRAGMA user_version = {group}")  # type: ignore[union-attr]
+            conn.commit()
+        except BaseException as error:
+            conn.rollback()
+            fcntl.flock(journal, fcntl.LOCK_UN)
+            # Every call of the group that returned is still in the journal: the next
+            # reader or writer of the file replays them.
+            if raise_errors:
+                raise InternalFailure(
+                    f"could not commit to the database: {error} (the calls that returned are "
+                    f"kept in {self.journal_path} and applied by the next writer)"
+                ) from error
+            log.error("mllineage: group commit failed: %s", error)
+            return
+        if self._end:
+            os.ftruncate(journal, 0)  # committed; no one else appends while we hold the flock
+            self._end = 0
+        fcntl.flock(journal, fcntl.LOCK_UN)
+        self._let_waiters_in()
+
+    def _let_waiters_in(self) -> None:
+        """A writer of another process waits for the lock: wait until it has it."""
+        fd = self._descriptor("waiting", self.waiting_path)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # granted once every waiter has the lock
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _commit_when_due(self) -> None:
+        """The committing thread: ends a group GROUP_SECONDS after it began."""
+        with self.mutex:
+            while not self._closed and self._pid == os.getpid():
+                if self._group is None:
+                    if not self._wake.wait(IDLE_SECONDS) and self._group is None:
+                        break
+                    continue
+                remaining = self._deadline - time.monotonic()
+                if remaining > 0:
+                    self._wake.wait(remaining)
+                    continue
+                self._commit()
+            self._thread = None
+
+
+def settle(database_path: str) -> None:
+    """Wait until no process has a group open on the file: then a reader that is not
+    mllineage (the ``sqlite3`` shell, a backup tool) sees every write that has returned."""
+    try:
+        fd = os.open(database_path + "-mllineage", os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    finally:
+        os.close(fd)  # closing lets the lock go
+
+
+_WRITERS: weakref.WeakSet[GroupWriter] = weakref.WeakSet()
+_SHARED: dict[str, GroupWriter] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def writer_for(database_path: str, make_engine: Callable[[], Engine]) -> GroupWriter:
+    """This process's writer of the file (made with its own engine on first use); give it
+    back with :func:`release`."""
+    key = os.path.realpath(database_path)
+    with _SHARED_LOCK:
+        writer = _SHARED.get(key)
+        if writer is None or writer._closed or writer._pid != os.getpid():
+            writer = _SHARED[key] = GroupWriter(make_engine(), database_path)
+        writer.users += 1
+        return writer
+
+
+def release(writer: GroupWriter) -> None:
+    """One user fewer; the last one closes the writer (committing its group)."""
+    with _SHARED_LOCK:
+        writer.users -= 1
+        if writer.users > 0:
+            return
+        if _SHARED.get(os.path.realpath(writer.database_path)) is writer:
+            del _SHARED[os.path.realpath(writer.database_path)]
+    writer.close()
+
+
+def _flush_all() -> None:
+    for writer in list(_WRITERS):
+        try:
+            writer.flush()
+        except InternalFailure as error:
+            log.error("mllineage: %s", error)
+
+
+atexit.register(_flush_all)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_flush_all)

@@ -1,0 +1,199 @@
+"""Group commit on an SQLite file (src/mllineage/store/sql/group_commit.py): a call that has
+returned survives ``kill -9`` even when its group never committed, every reader (another
+session, another process) sees it, and writers of several processes all make progress.
+
+The writer processes are ``tests/reliability/group_writer.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+import pytest
+
+from mllineage import Artifact, Session
+from mllineage.store.sql.store import SqlStore
+from tests.reliability.stores import every_artifact, every_edge
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def writer(url: str, ack: Path, mode: str, count: int) -> Iterator[subprocess.Popen[bytes]]:
+    """A group_writer process, started (it has acknowledged ``S``); killed on the way out."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.reliability.group_writer", url, str(ack), mode, str(count)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(ack, "S", child)
+        yield child
+    finally:
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        assert child.stderr is not None
+        child.stderr.close()
+
+
+def wait_for(ack: Path, line: str, child: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while f"{line}\n" not in (ack.read_text() if ack.exists() else "").splitlines(True):
+        assert child.poll() is None, f"the writer failed: {child.stderr.read().decode()}"  # type: ignore[union-attr]
+        assert time.monotonic() < deadline, f"the writer did not write {line!r}"
+        time.sleep(0.01)
+
+
+def acknowledged(ack: Path) -> list[str]:
+    return [line.split()[1] for line in ack.read_text().splitlines() if line.startswith("E ")]
+
+
+def committed_artifacts(path: Path) -> int:
+    """What a plain SQLite reader sees: committed rows only."""
+    connection = sqlite3.connect(path)
+    try:
+        query = "SELECT count(*) FROM entities WHERE kind = 'artifact'"
+        return int(connection.execute(query).fetchone()[0])
+    finally:
+        connection.close()
+
+
+def kill_holding_writer(tmp_path: Path, calls: int) -> tuple[Path, list[str]]:
+    """A writer whose group never commits makes ``calls`` calls and is killed: its calls are
+    in the journal only."""
+    db = tmp_path / "group.db"
+    url = f"sqlite:///{db}"
+    SqlStore(url).close()
+    ack = tmp_path / "ack.txt"
+    with writer(url, ack, "hold", calls) as child:
+        wait_for(ack, "D", child)
+        assert committed_artifacts(db) == 0  # nothing committed: the journal holds it all
+        assert os.path.getsize(f"{db}-mllineage") > 0
+    return db, acknowledged(ack)
+
+
+def test_calls_a_killed_process_never_committed_are_replayed(tmp_path: Path) -> None:
+    db, arns = kill_holding_writer(tmp_path, 30)
+    assert len(arns) == 30
+    with Session(f"sqlite:///{db}") as session:
+        listed = {a.artifact_arn for a in Artifact.list(sagemaker_session=session)}
+        assert listed == set(arns)
+        store = session.store
+        assert isinstance(store, SqlStore)
+        assert every_edge(store) == set(zip(arns, arns[1:], strict=False))
+        changes = store.list_changes(Arn=arns[-1], IncludeAssociations=False)["Changes"]
+        assert [c["Operation"] for c in changes] == ["CreateArtifact"]
+    assert committed_artifacts(db) == 30
+    assert os.path.getsize(f"{db}-mllineage") == 0  # applied, then emptied by a later writer
+    connection = sqlite3.connect(db)
+    assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    connection.close()
+
+
+def test_a_torn_record_at_the_end_of_the_journal_is_ignored(tmp_path: Path) -> None:
+    db, arns = kill_holding_writer(tmp_path, 12)
+    with open(f"{db}-mllineage", "ab") as journal:
+        journal.write(b"MLJ1\x05\x00\x00\x00\xff\x00\x00\x00half a record")
+    store = SqlStore(f"sqlite:///{db}")
+    try:
+        assert every_artifact(store) == set(arns)
+        # The store works on: a new write lands beside the replayed ones.
+        store.create_artifact(ArtifactType="After", Source={"SourceUri": "s3://after"})
+        assert len(every_artifact(store)) == 13
+    finally:
+        store.close()
+
+
+def test_a_process_reads_every_write_another_process_has_returned(tmp_path: Path) -> None:
+    db = tmp_path / "flow.db"
+    url = f"sqlite:///{db}"
+    SqlStore(url).close()
+    ack = tmp_path / "ack.txt"
+    seen = 0
+    with closing(SqlStore(url)) as store, writer(url, ack, "flow", 300) as child:
+        while child.poll() is None or seen < len(acknowledged(ack)):
+            for arn in acknowledged(ack)[seen:]:
+                # Acknowledged means returned: this process must see it at once.
+                assert store.describe_artifact(ArtifactArn=arn)["ArtifactArn"] == arn
+                seen += 1
+            if "D\n" in ack.read_text().splitlines(True) and seen == len(acknowledged(ack)):
+                break
+    assert seen == 300
+
+
+def test_sessions_of_one_process_read_each_others_writes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    with Session(url) as first, Session(url) as second:
+        for i in range(20):
+            arn = Artifact.create(
+                artifact_type="T", source={"source_uri": f"s3://two/{i}"}, sagemaker_session=first
+            ).artifact_arn
+            assert Artifact.load(arn, sagemaker_session=second).artifact_type == "T"
+
+
+def test_a_call_that_is_not_journaled_commits_before_it_returns(tmp_path: Path) -> None:
+    db = tmp_path / "sync.db"
+    with Session(f"sqlite:///{db}") as session:
+        artifact = Artifact.create(
+            artifact_type="T", source={"source_uri": "s3://sync"}, sagemaker_session=session
+        )
+        artifact.properties = {"k": "v"}
+        artifact.save()  # an update: written with SQLAlchemy Core, so committed at once
+        connection = sqlite3.connect(db)
+        try:
+            rows = connection.execute("SELECT properties FROM entities").fetchall()
+        finally:
+            connection.close()
+        assert rows == [('{"k":"v"}',)]
+
+
+def test_writers_of_several_processes_all_make_progress(tmp_path: Path) -> None:
+    """Two processes ingest without pause; a third process's calls still get through, and
+    both keep going. A group lets a waiting writer in before it begins the next one: without
+    that, the third's calls waited for seconds here (SQLite's busy handler polls, and a group
+    takes the lock again within microseconds); with it, tens of milliseconds. The bound
+    below is a starvation bound, far above either figure of a working lock."""
+    db = tmp_path / "busy.db"
+    url = f"sqlite:///{db}"
+    SqlStore(url).close()
+    acks = [tmp_path / "a.txt", tmp_path / "b.txt"]
+    waits = []
+    with writer(url, acks[0], "flow", 10**9), writer(url, acks[1], "flow", 10**9):
+        with closing(SqlStore(url)) as store:
+            for i in range(40):
+                start = time.monotonic()
+                store.create_artifact(ArtifactType="Third", Source={"SourceUri": f"s3://t/{i}"})
+                waits.append(time.monotonic() - start)
+                time.sleep(0.01)
+        before = [len(acknowledged(a)) for a in acks]
+        time.sleep(0.5)
+        after = [len(acknowledged(a)) for a in acks]
+    assert max(waits) < 2.0, sorted(waits)[-5:]
+    assert all(a > b for a, b in zip(after, before, strict=True)), (before, after)
+    with closing(SqlStore(url)) as store:
+        assert len(every_artifact(store)) >= 40 + sum(after)
+
+
+@pytest.mark.parametrize("calls", [1, 5])
+def test_nothing_is_left_in_the_journal_after_a_clean_exit(tmp_path: Path, calls: int) -> None:
+    db = tmp_path / "clean.db"
+    url = f"sqlite:///{db}"
+    SqlStore(url).close()
+    ack = tmp_path / "ack.txt"
+    with writer(url, ack, "flow", calls) as child:
+        child.wait(timeout=60)
+        assert child.returncode == 0
+    assert committed_artifacts(db) == calls
+    assert os.path.getsize(f"{db}-mllineage") == 0
