@@ -263,17 +263,28 @@ def check_association_type(value: Any, arg: str) -> str:
     return str(value)
 
 
+_PARSED_ARNS: dict[str, ParsedArn] = {}  # the ARNs parsed lately: each is parsed many times
+_PARSED_ARNS_MAX = 10_000
+
+
 def parse_arn(value: Any, arg: str, kinds: Iterable[str] = ENTITY_KINDS) -> ParsedArn:
     """Parse a SageMaker ARN of one of ``kinds``."""
+    kinds = tuple(kinds)
+    parsed = _PARSED_ARNS.get(value) if type(value) is str else None
+    if parsed is not None and parsed.kind in kinds:
+        return parsed
     text = check_str(value, arg, max_len=limits.ARN_MAX_LENGTH)
     match = _ARN_RE.fullmatch(text)
-    kinds = tuple(kinds)
     if match is None or match["kind"] not in kinds:
         raise ValueError(
             f"{arg} {_describe(text)} is not a SageMaker {' or '.join(kinds)} ARN "
             "(arn:aws:sagemaker:<region>:<12-digit account>:<kind>/<id>)"
         )
-    return ParsedArn(text, match["region"], match["account"], match["kind"], match["resource"])
+    parsed = ParsedArn(text, match["region"], match["account"], match["kind"], match["resource"])
+    if len(_PARSED_ARNS) >= _PARSED_ARNS_MAX:
+        _PARSED_ARNS.clear()
+    _PARSED_ARNS[text] = parsed
+    return parsed
 
 
 def check_choice(value: Any, arg: str, choices: Iterable[str]) -> str:

@@ -49,11 +49,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from mllineage.errors import InternalFailure
+from mllineage.store.common import dumps
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-GROUP_SECONDS = 0.005
+GROUP_SECONDS = 0.01
 GROUP_CALLS = 1000
 RECORD_MAX_ROWS = 200
 IDLE_SECONDS = 1.0  # the committing thread ends after this long without a group
@@ -82,7 +83,7 @@ class Capture:
             self.statements.clear()
             return
         try:
-            self.statements.append(json.dumps([sql, params, many], separators=(",", ":")))
+            self.statements.append(dumps([sql, params, many]))
         except (TypeError, ValueError):
             self.complete = False
 
@@ -136,6 +137,7 @@ class GroupWriter:
         self._thread: threading.Thread | None = None
         self._closed = False
         self._depth = 0  # calls of this thread under way (a call may make another)
+        self._idle = False  # the committing thread waits for a group to begin
         _WRITERS.add(self)
 
     # -- the calls ---------------------------------------------------------------------------
@@ -329,8 +331,8 @@ class GroupWriter:
                 target=self._commit_when_due, name="mllineage-group-commit", daemon=True
             )
             self._thread.start()
-        else:
-            self._wake.notify()
+        elif self._idle:
+            self._wake.notify()  # (a thread that waits for a deadline sees the new group)
 
     def _commit(self, *, raise_errors: bool = False) -> None:
         conn, group = self._conn, self._group
@@ -373,7 +375,10 @@ class GroupWriter:
         with self.mutex:
             while not self._closed and self._pid == os.getpid():
                 if self._group is None:
-                    if not self._wake.wait(IDLE_SECONDS) and self._group is None:
+                    self._idle = True
+                    woken = self._wake.wait(IDLE_SECONDS)
+                    self._idle = False
+                    if not woken and self._group is None:
                         break
                     continue
                 remaining = self._deadline - time.monotonic()
