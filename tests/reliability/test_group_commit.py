@@ -116,13 +116,20 @@ def test_a_torn_record_at_the_end_of_the_journal_is_ignored(tmp_path: Path) -> N
         store.close()
 
 
-def test_a_process_reads_every_write_another_process_has_returned(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["same", "symlink"])
+def test_a_process_reads_every_write_another_process_has_returned(
+    tmp_path: Path, name: str
+) -> None:
     db = tmp_path / "flow.db"
     url = f"sqlite:///{db}"
     SqlStore(url).close()
+    writer_url = url
+    if name == "symlink":  # the writer names the file otherwise: the same journal
+        (tmp_path / "link.db").symlink_to(db)
+        writer_url = f"sqlite:///{tmp_path / 'link.db'}"
     ack = tmp_path / "ack.txt"
     seen = 0
-    with closing(SqlStore(url)) as store, writer(url, ack, "flow", 300) as child:
+    with closing(SqlStore(url)) as store, writer(writer_url, ack, "flow", 300) as child:
         while child.poll() is None or seen < len(acknowledged(ack)):
             for arn in acknowledged(ack)[seen:]:
                 # Acknowledged means returned: this process must see it at once.

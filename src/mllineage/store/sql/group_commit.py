@@ -122,8 +122,8 @@ class GroupWriter:
     def __init__(self, engine: Engine, database_path: str) -> None:
         self.engine = engine
         self.database_path = database_path
-        self.journal_path = database_path + "-mllineage"
-        self.waiting_path = database_path + "-mllineage-wait"
+        self.journal_path = journal_path(database_path)
+        self.waiting_path = self.journal_path + "-wait"
         self.users = 0
         self.mutex = threading.RLock()
         self._wake = threading.Condition(self.mutex)
@@ -389,11 +389,17 @@ class GroupWriter:
             self._thread = None
 
 
+def journal_path(database_path: str) -> str:
+    """The journal beside the database (the same for every name of the file, as SQLite's
+    own ``-wal`` file is)."""
+    return os.path.realpath(database_path) + "-mllineage"
+
+
 def settle(database_path: str) -> None:
     """Wait until no process has a group open on the file: then a reader that is not
     mllineage (the ``sqlite3`` shell, a backup tool) sees every write that has returned."""
     try:
-        fd = os.open(database_path + "-mllineage", os.O_RDONLY)
+        fd = os.open(journal_path(database_path), os.O_RDONLY)
     except FileNotFoundError:
         return
     try:
