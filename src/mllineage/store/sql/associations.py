@@ -14,6 +14,7 @@ from mllineage.store.common import (
     check_members,
     datetime_to_us,
     decode_position,
+    dumps,
     encode_token,
     fingerprint,
     now_us,
@@ -65,6 +66,8 @@ _CHECKS = Statement(
 )
 _DEGREE = Statement(f"SELECT {_degree_of('id')}")
 INSERT_EDGE = insert_into(associations)
+# The change-log detail of a new association, by type (the same few strings, many times).
+TYPE_DETAIL = {t: dumps({"type": t}) for t in validation.ASSOCIATION_TYPES}
 
 
 class End(NamedTuple):
@@ -137,7 +140,7 @@ class AssociationOps(SqlCore):
                 },
             )
             self._record(
-                conn, at, source_arn, "AddAssociation", {"type": assoc_type}, peer_arn=dest_arn
+                conn, at, source_arn, "AddAssociation", TYPE_DETAIL[assoc_type], peer_arn=dest_arn
             )
 
         self.db.run(tx, write=True)

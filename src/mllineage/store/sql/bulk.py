@@ -25,7 +25,7 @@ from mllineage import limits, validation
 from mllineage.errors import ResourceLimitExceeded, ResourceNotFound, ValidationException
 from mllineage.store.common import check_members, datetime_to_us, dumps, now_us
 from mllineage.store.sql import dag
-from mllineage.store.sql.associations import INSERT_EDGE, AssociationOps
+from mllineage.store.sql.associations import INSERT_EDGE, TYPE_DETAIL, AssociationOps
 from mllineage.store.sql.core import INSERT_CHANGE, KINDS
 from mllineage.store.sql.entities import INSERT_ENTITY, EntityOps
 from mllineage.store.sql.graph_sql import chunks
@@ -37,8 +37,6 @@ _RESTORE_ENTITY = ("Arn", "CreationTime", "CreatedBy", "LastModifiedTime", "Last
 _RESTORE_EDGE = ("CreationTime", "CreatedBy")
 _HEX32 = re.compile("[0-9a-f]{32}")
 
-# The change-log detail of a new association, by type (the same few strings, many times).
-_TYPE_DETAIL = {t: dumps({"type": t}) for t in validation.ASSOCIATION_TYPES}
 
 Ref = tuple[str, Any]  # ("new", index) or ("arn", arn)
 
@@ -90,7 +88,7 @@ class BulkOps(EntityOps, AssociationOps):
                     at,
                     _arn_of(s, rows),
                     "AddAssociation",
-                    dumps({"type": t} | _restored_edge(stamp)) if restore else _TYPE_DETAIL[t],
+                    dumps({"type": t} | _restored_edge(stamp)) if restore else TYPE_DETAIL[t],
                     peer=_arn_of(d, rows),
                 )
                 for (s, d, t), stamp in zip(edges, stamps, strict=True)

@@ -77,10 +77,11 @@ class SqlCore:
         at: int,
         arn: str,
         op: str,
-        detail: dict[str, Any],
+        detail: dict[str, Any] | str,
         peer_arn: str | None = None,
     ) -> None:
-        """Append one change to the log, in the caller's transaction."""
+        """Append one change to the log, in the caller's transaction (``detail`` as a dict,
+        or already in JSON)."""
         INSERT_CHANGE.run(
             conn,
             {
@@ -90,7 +91,7 @@ class SqlCore:
                 "peer_arn": peer_arn,
                 "op": op,
                 "actor": self.actor_json,
-                "detail": dumps(detail),
+                "detail": detail if isinstance(detail, str) else dumps(detail),
             },
         )
 

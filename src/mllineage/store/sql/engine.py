@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import json
 import random
 import re
 import threading
@@ -20,7 +21,7 @@ from sqlalchemy.pool import StaticPool
 from mllineage.errors import ConflictException, InternalFailure
 from mllineage.store.sql import group_commit
 from mllineage.store.sql.graph_cache import GraphCache
-from mllineage.store.sql.group_commit import CAPTURE_KEY, Capture
+from mllineage.store.sql.group_commit import CAPTURE
 
 T = TypeVar("T")
 
@@ -49,15 +50,16 @@ class Statement:
         self.pyformat = re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql)
         # Writes are journaled by a group commit (see group_commit.py).
         self.writes = sql.split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")
+        self.sql_json = json.dumps(sql)
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Execute on ``conn``'s transaction; returns the driver's cursor."""
         driver = conn.connection.driver_connection
         cursor = self._guarded(conn, driver.execute, params)  # type: ignore[union-attr]
         if self.writes:
-            capture: Capture | None = conn.info.get(CAPTURE_KEY)
+            capture = CAPTURE.get()
             if capture is not None:
-                capture.add(self.sql, params, False, cursor.rowcount)
+                capture.add(self.sql_json, params, False, cursor.rowcount)
         return cursor
 
     def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -67,9 +69,9 @@ class Statement:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             self._guarded(conn, cursor.executemany, rows)
-            capture: Capture | None = conn.info.get(CAPTURE_KEY)
+            capture = CAPTURE.get()
             if capture is not None and self.writes:
-                capture.add(self.sql, rows, True, cursor.rowcount)
+                capture.add(self.sql_json, rows, True, cursor.rowcount)
         finally:
             cursor.close()
 

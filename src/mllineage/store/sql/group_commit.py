@@ -30,6 +30,7 @@ ends with a writer waiting lets that writer in before it begins the next one.
 from __future__ import annotations
 
 import atexit
+import contextvars
 import fcntl
 import json
 import logging
@@ -61,7 +62,6 @@ IDLE_SECONDS = 1.0  # the committing thread ends after this long without a group
 _MARK_MODULUS = 2**31  # user_version is a signed 32-bit integer
 _HEADER = struct.Struct("<4sIII")  # magic, group, payload length, CRC-32 of the payload
 _MAGIC = b"MLJ1"
-CAPTURE_KEY = "mllineage_capture"
 
 
 class Capture:
@@ -74,7 +74,7 @@ class Capture:
         self.rows = 0  # rows changed by the captured statements
         self.complete = True  # False: too big for a record, or not JSON
 
-    def add(self, sql: str, params: Any, many: bool, changed: int) -> None:
+    def add(self, sql_json: str, params: Any, many: bool, changed: int) -> None:
         self.rows += changed
         if not self.complete:
             return
@@ -83,7 +83,7 @@ class Capture:
             self.statements.clear()
             return
         try:
-            self.statements.append(dumps([sql, params, many]))
+            self.statements.append(f"[{sql_json},{dumps(params)},{'true' if many else 'false'}]")
         except (TypeError, ValueError):
             self.complete = False
 
@@ -93,6 +93,12 @@ class Capture:
             return None
         payload = f"[{','.join(self.statements)}]".encode()
         return _HEADER.pack(_MAGIC, group, len(payload), zlib.crc32(payload)) + payload
+
+
+#: The capture of the call under way in this thread: ``engine.Statement`` adds its writes.
+CAPTURE: contextvars.ContextVar[Capture | None] = contextvars.ContextVar(
+    "mllineage_capture", default=None
+)
 
 
 def read_records(data: bytes) -> Iterator[tuple[int, list[Any]]]:
@@ -162,7 +168,7 @@ class GroupWriter:
             capture = Capture()
             before = driver.total_changes
             driver.execute("SAVEPOINT mllineage_call")
-            conn.info[CAPTURE_KEY] = capture
+            token = CAPTURE.set(capture)
             self._depth += 1
             try:
                 result = fn(conn)
@@ -172,7 +178,7 @@ class GroupWriter:
                 raise
             finally:
                 self._depth -= 1
-                del conn.info[CAPTURE_KEY]
+                CAPTURE.reset(token)
             driver.execute("RELEASE mllineage_call")
             changed = driver.total_changes - before
             if changed == 0:
