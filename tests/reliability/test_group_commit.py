@@ -204,3 +204,32 @@ def test_nothing_is_left_in_the_journal_after_a_clean_exit(tmp_path: Path, calls
         assert child.returncode == 0
     assert committed_artifacts(db) == calls
     assert os.path.getsize(f"{db}-mllineage") == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_writes_through_its_own_connection(tmp_path: Path) -> None:
+    """The parent's open group is committed before the fork; the child, which ends without
+    committing (``os._exit``), leaves its call in the journal; the parent's next read
+    replays it."""
+    url = f"sqlite:///{tmp_path / 'fork.db'}"
+    with Session(url) as session:
+        before = Artifact.create(
+            artifact_type="T", source={"source_uri": "s3://parent"}, sagemaker_session=session
+        ).artifact_arn
+        pid = os.fork()
+        if pid == 0:  # the child
+            code = 1
+            try:
+                Artifact.create(
+                    artifact_type="T",
+                    source={"source_uri": "s3://child"},
+                    sagemaker_session=session,
+                )
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        for uri in ("s3://parent", "s3://child"):
+            [found] = Artifact.list(source_uri=uri, sagemaker_session=session)
+            assert (found.artifact_arn == before) == (uri == "s3://parent")
