@@ -233,3 +233,23 @@ def test_a_forked_child_writes_through_its_own_connection(tmp_path: Path) -> Non
         for uri in ("s3://parent", "s3://child"):
             [found] = Artifact.list(source_uri=uri, sagemaker_session=session)
             assert (found.artifact_arn == before) == (uri == "s3://parent")
+
+
+def test_group_commit_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLLINEAGE_GROUP_COMMIT_MS", "0")
+    db = tmp_path / "off.db"
+    with Session(f"sqlite:///{db}") as session:
+        for i in range(3):
+            Artifact.create(
+                artifact_type="T", source={"source_uri": f"s3://off/{i}"}, sagemaker_session=session
+            )
+            assert committed_artifacts(db) == i + 1  # committed before the call returned
+
+
+@pytest.mark.parametrize("value", ["-1", "1001", "soon"])
+def test_a_bad_group_commit_setting_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("MLLINEAGE_GROUP_COMMIT_MS", value)
+    with pytest.raises(ValueError, match="MLLINEAGE_GROUP_COMMIT_MS must be a number"):
+        Session(f"sqlite:///{tmp_path / 'bad.db'}")

@@ -55,7 +55,7 @@ from mllineage.store.common import dumps
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-GROUP_SECONDS = 0.01
+GROUP_SECONDS = 0.01  # MLLINEAGE_GROUP_COMMIT_MS sets it; 0 commits every call by itself
 GROUP_CALLS = 1000
 RECORD_MAX_ROWS = 200
 IDLE_SECONDS = 1.0  # the committing thread ends after this long without a group
@@ -144,6 +144,7 @@ class GroupWriter:
         self._closed = False
         self._depth = 0  # calls of this thread under way (a call may make another)
         self._idle = False  # the committing thread waits for a group to begin
+        self.group_seconds = group_seconds()
         _WRITERS.add(self)
 
     # -- the calls ---------------------------------------------------------------------------
@@ -184,7 +185,11 @@ class GroupWriter:
             if changed == 0:
                 return result
             assert self._group is not None
-            record = capture.record(self._group) if changed == capture.rows else None
+            record = (
+                capture.record(self._group)
+                if changed == capture.rows and self.group_seconds > 0
+                else None
+            )
             if record is None:
                 self._commit(raise_errors=True)
                 return result
@@ -331,7 +336,7 @@ class GroupWriter:
             raise
         self._end = os.fstat(journal).st_size  # what recover() left: replayed records
         self._calls = 0
-        self._deadline = time.monotonic() + GROUP_SECONDS
+        self._deadline = time.monotonic() + self.group_seconds
         if self._thread is None:
             self._thread = threading.Thread(
                 target=self._commit_when_due, name="mllineage-group-commit", daemon=True
@@ -393,6 +398,23 @@ class GroupWriter:
                     continue
                 self._commit()
             self._thread = None
+
+
+def group_seconds() -> float:
+    """How long a group stays open: ``MLLINEAGE_GROUP_COMMIT_MS`` (0 to 1000), else 10 ms."""
+    value = os.environ.get("MLLINEAGE_GROUP_COMMIT_MS")
+    if value is None:
+        return GROUP_SECONDS
+    try:
+        ms = float(value)
+    except ValueError:
+        ms = -1.0
+    if not 0 <= ms <= 1000:
+        raise ValueError(
+            f"MLLINEAGE_GROUP_COMMIT_MS must be a number of milliseconds from 0 to 1000 "
+            f"(0: commit every call by itself), got {value!r}"
+        )
+    return ms / 1000
 
 
 def journal_path(database_path: str) -> str:
