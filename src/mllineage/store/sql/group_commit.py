@@ -352,7 +352,8 @@ class GroupWriter:
         journal = self._descriptor("journal", self.journal_path)
         self._group = None
         try:
-            conn.connection.driver_connection.execute(f"PRAGMA user_version = {group}")  # type: ignore[union-attr]
+            if self._end:  # the group journaled calls: mark them committed with it
+                conn.connection.driver_connection.execute(f"PRAGMA user_version = {group}")  # type: ignore[union-attr]
             conn.commit()
         except BaseException as error:
             conn.rollback()
