@@ -117,9 +117,12 @@ def test_filter_by_kind_and_type(page: Any, open_server: Seeded) -> None:
     page.get_by_label("Type").select_option("Dataset")
     expect(page).to_have_url(re.compile(r"type=Dataset"))
     page.wait_for_selector('.graph[data-filter="context|Dataset"]', state="attached")
-    types = page.evaluate(
+    visible_types = (
         "window.__mllineage.cy.nodes(':visible').not('.start').map((n) => n.data('type'))"
     )
+    # The graph's styles follow its classes at the next frame, not always at once.
+    page.wait_for_function(f"{visible_types}.every((type) => type === 'Dataset')", timeout=5000)
+    types = page.evaluate(visible_types)
     assert types
     assert set(types) == {"Dataset"}
 
