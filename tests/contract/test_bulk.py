@@ -92,6 +92,33 @@ def test_put_lineage_links_new_entities_to_existing_ones_both_ways(store: Store)
         store.add_association(SourceArn=old_out, DestinationArn=old_in)
 
 
+def test_put_lineage_places_new_entities_after_an_existing_one_that_was_moved(
+    store: Store,
+) -> None:
+    """``a`` moves above everything when the older ``b`` comes after it; the new entities,
+    listed against the order of their own association, must still come after ``a``."""
+    a, b = (
+        store.create_artifact(ArtifactType="Dataset", Source={"SourceUri": f"s3://{unique()}"})[
+            "ArtifactArn"
+        ]
+        for _ in range(2)
+    )
+    store.add_association(SourceArn=b, DestinationArn=a)
+    artifact = {"EntityKind": "artifact", "ArtifactType": "Model"}
+    x, y = store.put_lineage(
+        Entities=[
+            artifact | {"Source": {"SourceUri": f"s3://{unique()}"}},
+            artifact | {"Source": {"SourceUri": f"s3://{unique()}"}},
+        ],
+        Associations=[{"Source": 1, "Destination": 0}, {"Source": a, "Destination": 1}],
+    )["Arns"]
+    graph = store.lineage_graph(StartArns=[x], Direction="Ascendants")
+    assert [v["Arn"] for v in graph["Vertices"]] == [x, y, a, b]
+    for source, destination in ((x, b), (x, a), (y, b)):
+        with refused(ValidationException, "cycle"):
+            store.add_association(SourceArn=source, DestinationArn=destination)
+
+
 @pytest.mark.parametrize(
     ("change", "error", "match"),
     [

@@ -5,16 +5,20 @@ single-item operations (validation, identity, the DAG, the per-entity limit); th
 all of them or nothing. Speed comes from doing per batch what the single operations do per
 item: one identity check, one position assignment, and multi-row inserts.
 
-New entities are given positions in the topological order above every position in use, in an
-order that respects the new associations among them; so associations from existing entities
-to new ones and among new ones need no search at all.
+New entities take ids in an order that respects the new associations among them (the
+request's own order where it does), and are written and logged in that order. An id is also a
+position in the topological order, so associations among new entities, and from existing ones
+below them, need no search at all; when an association comes from an existing entity placed
+above them, they take fresh positions above every one in use instead.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
+import operator
 import re
-from collections import deque
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,11 +29,12 @@ from mllineage import limits, validation
 from mllineage.errors import ResourceLimitExceeded, ResourceNotFound, ValidationException
 from mllineage.store.common import check_members, datetime_to_us, dumps, now_us
 from mllineage.store.sql import dag
-from mllineage.store.sql.associations import INSERT_EDGE, TYPE_DETAIL, AssociationOps
-from mllineage.store.sql.core import INSERT_CHANGE, KINDS
-from mllineage.store.sql.entities import INSERT_ENTITY, EntityOps
+from mllineage.store.sql.associations import TYPE_DETAIL, AssociationOps
+from mllineage.store.sql.core import KINDS
+from mllineage.store.sql.engine import Statement, insert_rows
+from mllineage.store.sql.entities import EntityOps
 from mllineage.store.sql.graph_sql import chunks
-from mllineage.store.sql.schema import associations, entities
+from mllineage.store.sql.schema import associations, changes, entities
 
 MAX_ITEMS = 1_000_000
 # With Restore=True, entities and associations keep what an export recorded of them.
@@ -39,6 +44,17 @@ _HEX32 = re.compile("[0-9a-f]{32}")
 
 
 Ref = tuple[str, Any]  # ("new", index) or ("arn", arn)
+
+# Rows go to the driver as tuples, entities with the ids the call gives them.
+_ENTITY_COLUMNS = tuple(c.name for c in entities.columns)
+_entity_tuple = operator.itemgetter(*_ENTITY_COLUMNS)
+INSERT_ENTITY_ROWS = insert_rows(entities, _ENTITY_COLUMNS)
+INSERT_EDGE_ROWS = insert_rows(associations, tuple(c.name for c in associations.columns))
+INSERT_CHANGE_ROWS = insert_rows(changes, tuple(c.name for c in changes.columns)[1:])
+_MAX_ID = Statement("SELECT MAX(id) FROM entities")
+_NEXT_IDS = Statement(
+    "SELECT nextval(pg_get_serial_sequence('entities', 'id')) FROM generate_series(1, :n)"
+)
 
 
 class BulkOps(EntityOps, AssociationOps):
@@ -68,47 +84,45 @@ class BulkOps(EntityOps, AssociationOps):
             if restore:
                 self._refuse_existing_arns(conn, [row["arn"] for row in rows])
             existing = self._existing_ends(conn, edges)
-            base = dag.top_position(conn)
-            for rank, index in enumerate(order):
-                rows[index]["topo"] = base + 1 + rank
-            INSERT_ENTITY.run_many(conn, rows)
-            ids = self._ids_of(conn, [row["arn"] for row in rows])
-            self._insert_edges(conn, edges, ids, rows, existing, stamps)
-            changes = [
-                self._change(
+            ids = _fresh_ids(conn, len(rows))
+            for index, entity_id, topo in zip(
+                order, ids, _stored_positions(conn, ids, edges, existing), strict=True
+            ):
+                rows[index]["id"] = entity_id
+                rows[index]["topo"] = topo
+            INSERT_ENTITY_ROWS.run_many(conn, [_entity_tuple(rows[i]) for i in order])
+            self._insert_edges(conn, edges, rows, existing, stamps)
+            log: list[tuple[Any, ...]] = [
+                (
                     at,
-                    row["arn"],
-                    f"Create{KINDS[row['kind']].noun}",
-                    dumps(state | _restored_entity(row) if restore else state),
+                    self.scope,
+                    rows[i]["arn"],
+                    None,
+                    f"Create{KINDS[rows[i]['kind']].noun}",
+                    self.actor_json,
+                    dumps(
+                        prepared[i][1] | _restored_entity(rows[i]) if restore else prepared[i][1]
+                    ),
                 )
-                for row, state in prepared
+                for i in order
             ]
-            changes += [
-                self._change(
+            log += [
+                (
                     at,
+                    self.scope,
                     _arn_of(s, rows),
+                    _arn_of(d, rows),
                     "AddAssociation",
+                    self.actor_json,
                     dumps({"type": t} | _restored_edge(stamp)) if restore else TYPE_DETAIL[t],
-                    peer=_arn_of(d, rows),
                 )
                 for (s, d, t), stamp in zip(edges, stamps, strict=True)
             ]
-            INSERT_CHANGE.run_many(conn, changes)
+            INSERT_CHANGE_ROWS.run_many(conn, log)
             return [row["arn"] for row in rows]
 
         arns = self.db.run(tx, write=True)
         return {"Arns": arns, "AssociationCount": len(edges)}
-
-    def _ids_of(self, conn: Connection, arns: list[str]) -> list[int]:
-        found: dict[str, int] = {}
-        for part in chunks(arns):
-            found.update(
-                (r.arn, r.id)
-                for r in conn.execute(
-                    select(entities.c.arn, entities.c.id).where(entities.c.arn.in_(part))
-                )
-            )
-        return [found[arn] for arn in arns]
 
     def _bulk_row(
         self, index: int, item: Any, at: int, restore: bool
@@ -235,15 +249,14 @@ class BulkOps(EntityOps, AssociationOps):
         self,
         conn: Connection,
         edges: list[tuple[Ref, Ref, str]],
-        ids: list[int],
         rows: list[dict[str, Any]],
         existing: dict[str, tuple[int, int]],
         stamps: list[tuple[int, str]],
     ) -> None:
+        new = [(row["id"], row["topo"] or row["id"]) for row in rows]
+
         def resolve(ref: Ref) -> tuple[int, int]:
-            if ref[0] == "new":
-                return ids[ref[1]], int(rows[ref[1]]["topo"])
-            return existing[ref[1]]
+            return new[ref[1]] if ref[0] == "new" else existing[ref[1]]
 
         resolved = [(resolve(s), resolve(d), t) for s, d, t in edges]
         pairs = [(s[0], d[0]) for s, d, _ in resolved]
@@ -258,21 +271,12 @@ class BulkOps(EntityOps, AssociationOps):
             ],
         )
         self._check_degrees(conn, pairs, {i for i, _ in existing.values()})
-
-        def edge_row(index: int) -> dict[str, Any]:
-            (src_id, _), (dst_id, _), kind = resolved[index]
-            created_at, created_by = stamps[index]
-            return {
-                "src_id": src_id,
-                "dst_id": dst_id,
-                "type": kind,
-                "scope": self.scope,
-                "created_at": created_at,
-                "created_by": created_by,
-            }
-
-        in_order = [i for i, (s, d, _) in enumerate(resolved) if s[1] < d[1]]
-        INSERT_EDGE.run_many(conn, [edge_row(i) for i in in_order])
+        edge_rows = [
+            (src_id, dst_id, kind, self.scope, *stamp)
+            for (src_id, dst_id), (_, _, kind), stamp in zip(pairs, resolved, stamps, strict=True)
+        ]
+        forward = [i for i, (s, d, _) in enumerate(resolved) if s[1] < d[1]]
+        INSERT_EDGE_ROWS.run_many(conn, [edge_rows[i] for i in forward])
         for index, (s, d, _) in enumerate(resolved):
             if s[1] < d[1]:
                 continue
@@ -283,7 +287,7 @@ class BulkOps(EntityOps, AssociationOps):
                 raise ValidationException(
                     "Associations would create a cycle (lineage is a DAG)"
                 ) from None
-            INSERT_EDGE.run(conn, edge_row(index))
+            INSERT_EDGE_ROWS.run_many(conn, [edge_rows[index]])
 
     def _refuse_existing_edges(self, conn: Connection, pairs: list[tuple[int, int]]) -> None:
         for part in chunks(pairs):
@@ -298,10 +302,8 @@ class BulkOps(EntityOps, AssociationOps):
     def _check_degrees(
         self, conn: Connection, pairs: list[tuple[int, int]], existing_ids: set[int]
     ) -> None:
-        added: dict[int, int] = {}
-        for s, d in pairs:
-            added[s] = added.get(s, 0) + 1
-            added[d] = added.get(d, 0) + 1
+        added = Counter(s for s, _ in pairs)
+        added.update(d for _, d in pairs)
         for entity_id, count in added.items():
             total = count + (self._degree(conn, entity_id) if entity_id in existing_ids else 0)
             if total > limits.MAX_ASSOCIATIONS_PER_ENTITY:
@@ -309,19 +311,6 @@ class BulkOps(EntityOps, AssociationOps):
                     f"an entity would have {total} associations; at most "
                     f"{limits.MAX_ASSOCIATIONS_PER_ENTITY} are allowed per entity"
                 )
-
-    def _change(
-        self, at: int, arn: str, op: str, detail: str, peer: str | None = None
-    ) -> dict[str, Any]:
-        return {
-            "at": at,
-            "scope": self.scope,
-            "arn": arn,
-            "peer_arn": peer,
-            "op": op,
-            "actor": self.actor_json,
-            "detail": detail,
-        }
 
 
 def _restored_entity(row: dict[str, Any]) -> dict[str, Any]:
@@ -400,24 +389,52 @@ def _refuse_duplicate_identities(rows: list[dict[str, Any]]) -> None:
 
 
 def _new_order(count: int, edges: list[tuple[Ref, Ref, str]]) -> list[int]:
-    """The new entities in an order that respects the associations among them (Kahn)."""
+    """The new entities in an order that respects the associations among them: the request's
+    own order where it does (Kahn, always taking the lowest index ready)."""
     successors: list[list[int]] = [[] for _ in range(count)]
     indegree = [0] * count
     for s, d, _ in edges:
         if s[0] == "new" and d[0] == "new":
             successors[s[1]].append(d[1])
             indegree[d[1]] += 1
-    ready = deque(i for i in range(count) if indegree[i] == 0)
+    ready = [i for i in range(count) if indegree[i] == 0]
     order: list[int] = []
     while ready:
-        node = ready.popleft()
+        node = heapq.heappop(ready)
         order.append(node)
         for nxt in successors[node]:
             indegree[nxt] -= 1
             if indegree[nxt] == 0:
-                ready.append(nxt)
+                heapq.heappush(ready, nxt)
     if len(order) != count:
         raise ValidationException(
             "Associations among the new entities form a cycle (lineage is a DAG)"
         )
     return order
+
+
+def _fresh_ids(conn: Connection, count: int) -> list[int]:
+    """Ids for ``count`` new entities, ascending: the next rowids on SQLite (the write
+    transaction keeps other writers out), numbers drawn from the id sequence on PostgreSQL."""
+    if not count:
+        return []
+    if conn.dialect.name == "sqlite":
+        top = _MAX_ID.run(conn, {}).fetchone()[0] or 0
+        return list(range(top + 1, top + 1 + count))
+    return sorted(row[0] for row in _NEXT_IDS.run(conn, {"n": count}).fetchall())
+
+
+def _stored_positions(
+    conn: Connection,
+    ids: list[int],
+    edges: list[tuple[Ref, Ref, str]],
+    existing: dict[str, tuple[int, int]],
+) -> list[int | None]:
+    """The ``topo`` of each new entity, given ``ids`` in the order of the associations among
+    them. None (the position is the id) unless an association comes from an existing entity
+    placed at or above the first of them: then fresh positions above every one in use."""
+    sources = [existing[s[1]][1] for s, d, _ in edges if s[0] == "arn" and d[0] == "new"]
+    if not sources or max(sources) < ids[0]:
+        return [None] * len(ids)
+    base = dag.top_position(conn)
+    return [base + 1 + rank for rank in range(len(ids))]
