@@ -66,6 +66,23 @@ def chain(store: Store, length: int) -> list[str]:
     return arns
 
 
+def chain_request(length: int, prefix: str) -> dict[str, Any]:
+    """A PutLineage request for ``length`` new artifacts, each derived into the next."""
+    made: list[dict[str, Any]] = [
+        {
+            "EntityKind": "artifact",
+            "ArtifactType": "Dataset",
+            "Source": {"SourceUri": f"s3://bulk/{prefix}/{i}"},
+        }
+        for i in range(length)
+    ]
+    links = [
+        {"Source": i, "Destination": i + 1, "AssociationType": "DerivedFrom"}
+        for i in range(length - 1)
+    ]
+    return {"Entities": made, "Associations": links}
+
+
 def edges_of(store: Store) -> set[tuple[str, str]]:
     """Every association of the store's account, as (source, destination) pairs."""
     return {

@@ -9,7 +9,7 @@ import pytest
 from mllineage import Artifact, Association, LineageQuery, Session
 from mllineage.errors import ResourceLimitExceeded, ResourceNotFound, ValidationException
 from mllineage.store.base import Store
-from tests.helpers import refused, unique
+from tests.helpers import chain_request, refused, unique
 
 
 def _entity_count(store: Store) -> int:
@@ -17,21 +17,6 @@ def _entity_count(store: Store) -> int:
         len(list(store.paginate(f"list_{kind}s", f"{kind.title()}Summaries", MaxResults=100)))
         for kind in ("artifact", "action", "context")
     )
-
-
-def _chain(n: int, prefix: str) -> dict[str, Any]:
-    entities: list[dict[str, Any]] = [
-        {
-            "EntityKind": "artifact",
-            "ArtifactType": "Dataset",
-            "Source": {"SourceUri": f"s3://bulk/{prefix}/{i}"},
-        }
-        for i in range(n)
-    ]
-    associations = [
-        {"Source": i, "Destination": i + 1, "AssociationType": "DerivedFrom"} for i in range(n - 1)
-    ]
-    return {"Entities": entities, "Associations": associations}
 
 
 def test_put_lineage_writes_entities_and_associations(store: Store) -> None:
@@ -175,7 +160,7 @@ def test_put_lineage_is_all_or_nothing(
     store: Store, change: Any, error: type[Exception], match: str
 ) -> None:
     before = _entity_count(store)
-    batch = _chain(4, unique())
+    batch = chain_request(4, unique())
     change(batch)
     with pytest.raises(error, match=match):  # type: ignore[call-overload]
         store.put_lineage(**batch)

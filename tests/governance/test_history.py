@@ -12,7 +12,7 @@ from mllineage import Artifact, Association, LineageQuery, LineageQueryDirection
 from mllineage.errors import ClientError, ResourceNotFound
 from mllineage.history import prune_history
 from mllineage.store.base import Store
-from tests.helpers import action, artifact, context, link, refused, unique
+from tests.helpers import action, artifact, chain_request, context, link, refused, unique
 
 
 def _ops(store: Store, arn: str, **request: Any) -> list[str]:
@@ -204,6 +204,22 @@ def test_prune_keeps_live_data_and_later_reads(store: Store) -> None:
     assert _ops(store, data) == ["UpdateArtifact", "Snapshot", "AddAssociation"]
     with refused(ResourceNotFound, "no history"):
         store.list_changes(Arn=gone)
+
+
+def test_prune_keeps_the_order_of_entities_made_in_one_call(store: Store) -> None:
+    # Entities made by one call share a creation time; lists break that tie by the order they
+    # were made, now and AsOf, also once a prune has folded their histories into snapshots.
+    arns = store.put_lineage(**chain_request(3, unique()))["Arns"]
+    store.update_artifact(ArtifactArn=arns[0], Properties={"v": "2"})
+    horizon = _last_change(store, arns[0]) + timedelta(microseconds=1)
+
+    def listed(**at: Any) -> list[str]:
+        entities = store.list_entity_details(EntityKind="artifact", MaxResults=100, **at)
+        return [e["ArtifactArn"] for e in entities["Entities"]]
+
+    assert listed() == listed(AsOf=horizon) == arns
+    store.prune_history(Before=horizon)
+    assert listed(AsOf=horizon) == listed() == arns
 
 
 def test_python_api_history_and_as_of(store: Store) -> None:

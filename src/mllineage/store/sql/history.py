@@ -579,31 +579,32 @@ class HistoryOps(QueryOps):
             states: dict[str, replay.State | None] = {}
             last_entity: dict[str, Any] = {}
             last_edge: dict[tuple[str, str], Any] = {}
+            born: dict[str, int] = {}  # the log position of each entity's start
             for row in old:
                 if row.peer_arn is None:
                     states[row.arn] = replay.apply(
                         states.get(row.arn), row.arn, row.op, row.at, row.actor, row.detail
                     )
                     last_entity[row.arn] = row
+                    if row.op.startswith("Create") or row.op == replay.SNAPSHOT:
+                        born[row.arn] = row.id
                 else:
                     last_edge[(row.arn, row.peer_arn)] = row
-            kept: list[dict[str, Any]] = []
-            for arn, state in states.items():
-                if state is not None:
-                    last = last_entity[arn]
-                    kept.append(
-                        {
-                            "at": last.at,
-                            "scope": self.scope,
-                            "arn": arn,
-                            "peer_arn": None,
-                            "op": replay.SNAPSHOT,
-                            "actor": last.actor,
-                            "detail": json.dumps(
-                                replay.snapshot_detail(state), separators=(",", ":")
-                            ),
-                        }
-                    )
+            # In the order the entities were made, not by time of last change: entities made
+            # by one call share a creation time, and an AsOf list breaks that tie by this order.
+            alive = {arn: state for arn, state in states.items() if state is not None}
+            kept: list[dict[str, Any]] = [
+                {
+                    "at": last_entity[arn].at,
+                    "scope": self.scope,
+                    "arn": arn,
+                    "peer_arn": None,
+                    "op": replay.SNAPSHOT,
+                    "actor": last_entity[arn].actor,
+                    "detail": json.dumps(replay.snapshot_detail(alive[arn]), separators=(",", ":")),
+                }
+                for arn in sorted(alive, key=born.__getitem__)
+            ]
             kept += [
                 {
                     "at": row.at,
@@ -614,10 +615,9 @@ class HistoryOps(QueryOps):
                     "actor": row.actor,
                     "detail": row.detail,
                 }
-                for row in last_edge.values()
+                for row in sorted(last_edge.values(), key=lambda row: (row.at, row.id))
                 if row.op == "AddAssociation"
             ]
-            kept.sort(key=lambda k: k["at"])
             conn.execute(delete(changes).where(c.scope == self.scope, c.at < before))
             INSERT_CHANGE.run_many(conn, kept)
             return {"RemovedChanges": len(old) - len(kept), "KeptChanges": len(kept)}
