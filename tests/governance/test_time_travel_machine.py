@@ -1,11 +1,12 @@
 """A stateful property test of history and time travel.
 
-Random sequences of creates, updates, tag changes, deletes, association changes (some of
-them refused) and prunes; after each step the whole store is read (every list, every entity
-with its tags, every association, a lineage query from each entity) and kept with the instant.
-Every read ``AsOf`` that instant must return exactly that picture, at the step and at the end
-(later changes never alter the past); replaying each entity's recorded history from nothing
-must give its current state; and a prune leaves live data and later pictures as they were.
+Random sequences of creates, updates, tag changes, deletes, association changes, PutLineage
+calls (some of them refused) and prunes; after each step the whole store is read (every list,
+every entity with its tags, every association, a lineage query from each entity) and kept with
+the instant. Every read ``AsOf`` that instant must return exactly that picture, at the step and
+at the end (later changes never alter the past); replaying each entity's recorded history from
+nothing must give its current state, and its history must list the association changes made;
+and a prune leaves live data and later pictures as they were.
 """
 
 from __future__ import annotations
@@ -77,12 +78,23 @@ def picture(store: SqlStore, known: set[str], as_of: datetime | None = None) -> 
             store.lineage_graph(StartArns=[arn], Direction="Both", MaxDepth=3, **at)
         )
     if as_of is None:
-        out["associations"] = _all(store.list_associations, "AssociationSummaries", MaxResults=4)
+        associations = _all(store.list_associations, "AssociationSummaries", MaxResults=4)
     else:
-        out["associations"] = _all(
+        associations = _all(
             store.list_associations_as_of, "AssociationSummaries", MaxResults=4, AsOf=as_of
         )
+    out["associations"] = _ties_by_arn(associations)
     return out
+
+
+def _ties_by_arn(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Newest first, as listed; associations made by one call share a CreationTime, and the
+    live list breaks that tie by the store's internal ids, the past by ARNs: compare ties in
+    one order."""
+    times = [s["CreationTime"] for s in summaries]
+    assert times == sorted(times, reverse=True)
+    by_arn = sorted(summaries, key=lambda s: (s["SourceArn"], s["DestinationArn"]))
+    return sorted(by_arn, key=lambda s: s["CreationTime"], reverse=True)
 
 
 def replayed(changes: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -163,6 +175,10 @@ class TimeTravel(RuleBasedStateMachine):
         self.live: dict[str, str] = {}  # ARN -> kind
         self.edges: dict[tuple[str, str], None] = {}
         self.pictures: list[tuple[int, Picture]] = []
+        # (call, op, source, destination) of every association added or removed, in order,
+        # while no prune has dropped any.
+        self.edge_log: list[tuple[int, str, str, str]] | None = []
+        self.calls = 0  # steps so far: each makes one call
 
     # -- steps --------------------------------------------------------------------------------
     def _try(self, call: Callable[..., Any], **request: Any) -> Any:
@@ -236,7 +252,8 @@ class TimeTravel(RuleBasedStateMachine):
         arn = data.draw(st.sampled_from(list(self.live)))
         kind = self.live.pop(arn)
         getattr(self.store, f"delete_{kind}")(**{KINDS[kind]: arn})
-        self.edges = {e: None for e in self.edges if arn not in e}
+        for edge in [e for e in self.edges if arn in e]:
+            self._linked(*edge, "DeleteAssociation")
 
     @precondition(lambda self: len(self.live) >= 2)
     @rule(data=st.data(), kind=ASSOCIATION_TYPES)
@@ -245,14 +262,53 @@ class TimeTravel(RuleBasedStateMachine):
         if self._try(
             self.store.add_association, SourceArn=src, DestinationArn=dst, AssociationType=kind
         ):
+            self._linked(src, dst)
+
+    @rule(
+        data=st.data(),
+        uris=st.lists(URIS, min_size=1, max_size=3, unique=True),
+        name=NAMES,
+        kind=ASSOCIATION_TYPES,
+    )
+    def put_lineage(self, data: Any, uris: list[str], name: str, kind: str) -> None:
+        """A chain of new artifacts into a new action, maybe from an existing entity."""
+        entities: list[dict[str, Any]] = [
+            {"EntityKind": "artifact", "ArtifactType": "Dataset", "Source": {"SourceUri": u}}
+            for u in uris
+        ]
+        entities.append({"EntityKind": "action", "ActionName": name, "ActionType": "Step"})
+        ends: list[tuple[Any, Any]] = [(i, i + 1) for i in range(len(uris))]
+        if self.live and data.draw(st.booleans()):
+            ends.append((data.draw(st.sampled_from(list(self.live))), 0))
+        made = self._try(
+            self.store.put_lineage,
+            Entities=entities,
+            Associations=[
+                {"Source": s, "Destination": d, "AssociationType": kind} for s, d in ends
+            ],
+        )
+        if made:
+            arns = made["Arns"]
+            for arn, entity in zip(arns, entities, strict=True):
+                self._born(arn, entity["EntityKind"])
+            for s, d in ends:
+                self._linked(*(arns[e] if isinstance(e, int) else e for e in (s, d)))
+
+    def _linked(self, src: str, dst: str, op: str = "AddAssociation") -> None:
+        """Note an association added or removed by this step's call."""
+        if op == "AddAssociation":
             self.edges[(src, dst)] = None
+        else:
+            del self.edges[(src, dst)]
+        if self.edge_log is not None:
+            self.edge_log.append((self.calls, op, src, dst))
 
     @precondition(lambda self: self.edges)
     @rule(data=st.data())
     def disassociate(self, data: Any) -> None:
         src, dst = data.draw(st.sampled_from(list(self.edges)))
         self.store.delete_association(SourceArn=src, DestinationArn=dst)
-        del self.edges[(src, dst)]
+        self._linked(src, dst, "DeleteAssociation")
 
     @precondition(lambda self: len(self.pictures) >= 2)
     @rule(data=st.data())
@@ -263,16 +319,36 @@ class TimeTravel(RuleBasedStateMachine):
         horizon = self.pictures[index][0]
         live = picture(self.store, self.known)
         self.store.prune_history(Before=us_to_datetime(horizon))
+        self.edge_log = None
         assert picture(self.store, self.known) == live
         self.pictures = self.pictures[index:]
 
     # -- checks -------------------------------------------------------------------------------
     @invariant()
     def the_present_reads_as_of_now(self) -> None:
+        self.calls += 1
         at = now_us()
         now = picture(self.store, self.known)
         self.pictures.append((at, now))
         assert picture(self.store, self.known, us_to_datetime(at)) == now
+
+    def _check_association_history(self, arn: str) -> None:
+        """The association changes an entity's history lists (a page of two at a time) are
+        those made, call by call, unless a prune has dropped some. (The changes one call
+        makes share their time; their order among themselves means nothing.)"""
+        if self.edge_log is None:
+            return
+        listed: dict[datetime, list[tuple[str, str, str]]] = {}
+        for c in reversed(_all(self.store.list_changes, "Changes", Arn=arn, MaxResults=2)):
+            if "PeerArn" in c:
+                listed.setdefault(c["ChangeTime"], []).append(
+                    (c["Operation"], c["Arn"], c["PeerArn"])
+                )
+        made: dict[int, list[tuple[str, str, str]]] = {}
+        for call, *change in self.edge_log:
+            if arn in change[1:]:
+                made.setdefault(call, []).append(tuple(change))
+        assert [sorted(c) for c in listed.values()] == [sorted(c) for c in made.values()]
 
     def teardown(self) -> None:
         try:
@@ -287,6 +363,7 @@ class TimeTravel(RuleBasedStateMachine):
                 except ResourceNotFound:  # deleted, and its history pruned since
                     changes = []
                 state = replayed(list(reversed(changes)))
+                self._check_association_history(arn)
                 if arn not in self.live:
                     assert state is None
                     continue
