@@ -132,7 +132,7 @@ class GroupWriter:
         self.waiting_path = self.journal_path + "-wait"
         self.users = 0
         self.mutex = threading.RLock()
-        self._wake = threading.Condition(self.mutex)
+        self._wake = threading.Event()  # set: a group has begun while the thread idled
         self._conn: Connection | None = None
         self._fds: dict[str, int] = {}
         self._pid = os.getpid()
@@ -238,7 +238,7 @@ class GroupWriter:
                 for fd in self._fds.values():
                     os.close(fd)
                 self._fds.clear()
-                self._wake.notify_all()
+                self._wake.set()
 
     # -- the locks, the journal and recovery ------------------------------------------------
     def _descriptor(self, role: str, path: str) -> int:
@@ -343,7 +343,7 @@ class GroupWriter:
             )
             self._thread.start()
         elif self._idle:
-            self._wake.notify()  # (a thread that waits for a deadline sees the new group)
+            self._wake.set()  # (a thread that waits for a deadline sees the new group)
 
     def _commit(self, *, raise_errors: bool = False) -> None:
         conn, group = self._conn, self._group
@@ -383,22 +383,35 @@ class GroupWriter:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _commit_when_due(self) -> None:
-        """The committing thread: ends a group GROUP_SECONDS after it began."""
+        """The committing thread: ends a group that is still open when its time is up.
+
+        A process that keeps calling commits its groups itself (at the start of the first
+        call past the deadline), so the thread takes the mutex only when a group is due: it
+        never makes a busy caller wait for the mutex or for the GIL more than once a group.
+        """
+        while not self._closed and self._pid == os.getpid():
+            self._idle = True  # before looking: a group begun after the look wakes the thread
+            if self._group is None:
+                woken = self._wake.wait(IDLE_SECONDS)
+                self._wake.clear()
+                self._idle = False
+                if not woken:
+                    with self.mutex:
+                        if self._group is None:  # under the mutex: _begin starts a new thread
+                            self._thread = None
+                            return
+                continue
+            self._idle = False
+            remaining = self._deadline - time.monotonic()
+            if remaining > 0:
+                time.sleep(remaining)
+                continue
+            with self.mutex:
+                if self._group is not None and time.monotonic() >= self._deadline:
+                    self._commit()
         with self.mutex:
-            while not self._closed and self._pid == os.getpid():
-                if self._group is None:
-                    self._idle = True
-                    woken = self._wake.wait(IDLE_SECONDS)
-                    self._idle = False
-                    if not woken and self._group is None:
-                        break
-                    continue
-                remaining = self._deadline - time.monotonic()
-                if remaining > 0:
-                    self._wake.wait(remaining)
-                    continue
-                self._commit()
-            self._thread = None
+            if self._thread is threading.current_thread():
+                self._thread = None
 
 
 def group_seconds() -> float:
