@@ -10,12 +10,18 @@ has returned, the record survives a crash of the process (as a WAL commit with
 ``GROUP_SECONDS`` or ``GROUP_CALLS`` calls, before any read by this process (which so reads
 its own writes), before a batch, at close, before a fork and at exit.
 
-Recovery: the database's ``user_version`` is the number of the last group committed, and
-every record carries its group's number. Whoever next takes the write lock (any process,
-and every process that opens the store) replays the records of the group after the last
-committed one, the group of a process that died before committing, in the same transaction
-as its own writes. The journal is emptied only by a holder of the write lock, when every
-record in it is committed, so no process can cut records another one is writing.
+Readers: a group holds an exclusive ``flock`` on the journal from its first call until it has
+committed and emptied the journal; a read in any process takes (and drops) a shared one first,
+so it sees every call that has returned. A reader of this process commits the group instead.
+
+Recovery: the database's ``user_version`` is the number of the last group that journaled
+calls, and every record carries its group's number. A journal that is not empty when no group
+holds it belongs to a process that died: the next reader or writer (and every process that
+opens the store) replays, under the write lock, the records of the group after the last
+committed one, in one transaction with its own writes; records of committed groups (a death
+between commit and emptying) are dropped. Only the write lock's holder appends, and the
+journal is emptied only by the group that holds it or under the write lock with every record
+committed, so no process cuts records another one is writing.
 
 Only writes made through ``engine.Statement`` are journaled. A call that wrote anything else
 (SQLAlchemy Core statements: the connection's ``total_changes`` tells) or more than
@@ -23,8 +29,8 @@ Only writes made through ``engine.Statement`` are journaled. A call that wrote a
 
 Fairness: a group holds the write lock for up to ``GROUP_SECONDS`` and takes it again at
 once for the next call, which would starve other processes' writers (SQLite's busy handler
-polls). A writer waiting for the lock holds a shared ``flock`` on the journal; a group that
-ends with a writer waiting lets that writer in before it begins the next one.
+polls). A writer waiting for the lock holds a shared ``flock`` on a second file (``-wait``);
+a group that ends with a writer waiting lets that writer in before it begins the next one.
 """
 
 from __future__ import annotations
