@@ -120,9 +120,13 @@ def test_filter_by_kind_and_type(page: Any, open_server: Seeded) -> None:
     visible_types = (
         "window.__mllineage.cy.nodes(':visible').not('.start').map((n) => n.data('type'))"
     )
-    # The graph's styles follow its classes at the next frame, not always at once.
-    page.wait_for_function(f"{visible_types}.every((type) => type === 'Dataset')", timeout=5000)
-    types = page.evaluate(visible_types)
+    # The graph's styles can follow its classes a moment later: look again for up to 5 s
+    # (from here: the page's CSP forbids the eval that wait_for_function would need).
+    for _ in range(100):
+        types = page.evaluate(visible_types)
+        if set(types) == {"Dataset"}:
+            break
+        page.wait_for_timeout(50)
     assert types
     assert set(types) == {"Dataset"}
 
