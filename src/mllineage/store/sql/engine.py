@@ -9,7 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,10 +56,7 @@ class Statement:
         """Execute on ``conn``'s transaction; returns the driver's cursor."""
         driver = conn.connection.driver_connection
         cursor = self._guarded(conn, driver.execute, params)  # type: ignore[union-attr]
-        if self.writes:
-            capture = CAPTURE.get()
-            if capture is not None:
-                capture.add(self.sql_json, params, False, cursor.rowcount)
+        self._journal(params, False, cursor.rowcount)
         return cursor
 
     def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any] | Sequence[Any]]) -> None:
@@ -70,11 +67,16 @@ class Statement:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             self._guarded(conn, cursor.executemany, rows)
-            capture = CAPTURE.get()
-            if capture is not None and self.writes:
-                capture.add(self.sql_json, rows, True, cursor.rowcount)
+            self._journal(rows, True, cursor.rowcount)
         finally:
             cursor.close()
+
+    def _journal(self, params: Any, many: bool, changed: int) -> None:
+        """Hand a write to the group commit's capture of the call under way, if any."""
+        if self.writes:
+            capture = CAPTURE.get()
+            if capture is not None:
+                capture.add(self.sql_json, params, many, changed)
 
     def _guarded(self, conn: Connection, call: Callable[[str, Any], Any], params: Any) -> Any:
         sql = self.sql if conn.dialect.name == "sqlite" else self.pyformat
@@ -235,12 +237,10 @@ class Database:
                 if self.is_sqlite and write:
                     # IMMEDIATE takes the write lock up front: writers queue on the busy
                     # timeout instead of failing with "database is locked" on lock upgrade.
-                    if self.group is not None:
-                        with self.group.waiting_for_lock():
-                            _BEGIN_WRITE.run(conn, {})
-                        self.group.recover(conn)
-                    else:
+                    with self.group.waiting_for_lock() if self.group else nullcontext():
                         _BEGIN_WRITE.run(conn, {})
+                    if self.group is not None:
+                        self.group.recover(conn)
                 elif self.is_sqlite:
                     _BEGIN_READ.run(conn, {})
                 try:
