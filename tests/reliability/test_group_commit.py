@@ -12,6 +12,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -233,6 +234,29 @@ def test_a_forked_child_writes_through_its_own_connection(tmp_path: Path) -> Non
         for uri in ("s3://parent", "s3://child"):
             [found] = Artifact.list(source_uri=uri, sagemaker_session=session)
             assert (found.artifact_arn == before) == (uri == "s3://parent")
+
+
+def test_commits_are_checkpointed_in_the_background(tmp_path: Path) -> None:
+    """The pages a commit writes to the WAL reach the database file without another write
+    (SQLite alone copies them only once the WAL holds 10,000 pages) and the thread that
+    copies them stops with the store."""
+    db = tmp_path / "checkpoints.db"
+    with Session(f"sqlite:///{db}") as session:
+        size = db.stat().st_size
+        with session.bulk() as bulk:
+            for i in range(500):
+                bulk.artifact(artifact_type="T", source={"source_uri": f"s3://b/{i}"})
+        deadline = time.monotonic() + 10
+        while db.stat().st_size == size and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert db.stat().st_size > size
+        [thread] = checkpoint_threads(db)
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+def checkpoint_threads(db: Path) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == f"mllineage-checkpoints {db}"]
 
 
 def test_group_commit_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -162,7 +162,8 @@ def _sqlite_engine(database: str | None) -> Engine:
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
             # Checkpoints (with their fsyncs) dominate the cost of small commits: let the WAL
-            # grow to ~40 MB between them instead of SQLite's default ~4 MB.
+            # grow to ~40 MB between them instead of SQLite's default ~4 MB. The group
+            # commit's writes are checkpointed sooner, by a thread (checkpoints.py).
             cursor.execute("PRAGMA wal_autocheckpoint=10000")
         # WAL + NORMAL: a committed write survives a crash of the process (not of the OS).
         cursor.execute("PRAGMA synchronous=NORMAL")

@@ -27,6 +27,9 @@ Only writes made through ``engine.Statement`` are journaled. A call that wrote a
 (SQLAlchemy Core statements: the connection's ``total_changes`` tells) or more than
 ``RECORD_MAX_ROWS`` rows commits the group before it returns: correct, just not grouped.
 
+Checkpoints: after each commit a thread of the writer copies the WAL into the database file
+(``checkpoints.py``), so that no call pays for it.
+
 Fairness: a group holds the write lock for up to ``GROUP_SECONDS`` and takes it again at
 once for the next call, which would starve other processes' writers (SQLite's busy handler
 polls). A writer waiting for the lock holds a shared ``flock`` on a second file (``-wait``);
@@ -57,6 +60,7 @@ from sqlalchemy.exc import DBAPIError
 
 from mllineage.errors import InternalFailure
 from mllineage.store.common import dumps
+from mllineage.store.sql.checkpoints import BackgroundCheckpoints
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -151,6 +155,7 @@ class GroupWriter:
         self._depth = 0  # calls of this thread under way (a call may make another)
         self._idle = False  # the committing thread waits for a group to begin
         self.group_seconds = group_seconds()
+        self._checkpoints = BackgroundCheckpoints(database_path)
         _WRITERS.add(self)
 
     # -- the calls ---------------------------------------------------------------------------
@@ -245,6 +250,8 @@ class GroupWriter:
                     os.close(fd)
                 self._fds.clear()
                 self._wake.set()
+                if self._pid == os.getpid():
+                    self._checkpoints.close()
 
     # -- the locks, the journal and recovery ------------------------------------------------
     def _descriptor(self, role: str, path: str) -> int:
@@ -315,6 +322,7 @@ class GroupWriter:
             self.engine.dispose(close=False)
             self._conn, self._fds, self._thread = None, {}, None
             self._group, self._pid = None, os.getpid()
+            self._checkpoints = BackgroundCheckpoints(self.database_path)
 
     def _begin(self) -> None:
         if self._conn is None:
@@ -378,6 +386,7 @@ class GroupWriter:
             self._end = 0
         fcntl.flock(journal, fcntl.LOCK_UN)
         self._let_waiters_in()
+        self._checkpoints.after_commit()
 
     def _let_waiters_in(self) -> None:
         """A writer of another process waits for the lock: wait until it has it."""
