@@ -45,13 +45,15 @@ def check_members(
     allowed: Iterable[str],
     required: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """Refuse unknown and missing request members; drop members that are ``None``."""
-    allowed = set(allowed)
-    unknown = sorted(set(request) - allowed)
-    if unknown:
+    """Refuse unknown and missing request members; drop members that are ``None``.
+
+    Bulk calls check a member list per item: give ``allowed`` as a frozenset there."""
+    if not isinstance(allowed, frozenset):
+        allowed = frozenset(allowed)
+    if not allowed.issuperset(request):
         raise ValueError(
-            f"unknown parameter(s) {', '.join(unknown)}; valid parameters: "
-            f"{', '.join(sorted(allowed))}"
+            f"unknown parameter(s) {', '.join(sorted(set(request) - allowed))}; valid "
+            f"parameters: {', '.join(sorted(allowed))}"
         )
     present = {k: v for k, v in request.items() if v is not None}
     missing = [k for k in required if k not in present]

@@ -41,6 +41,8 @@ MAX_ITEMS = 1_000_000
 _RESTORE_ENTITY = ("Arn", "CreationTime", "CreatedBy", "LastModifiedTime", "LastModifiedBy")
 _RESTORE_EDGE = ("CreationTime", "CreatedBy")
 _HEX32 = re.compile("[0-9a-f]{32}")
+_CREATE_OP = {kind: f"Create{KINDS[kind].noun}" for kind in KINDS}
+_EDGE_MEMBERS = frozenset({"Source", "Destination", "AssociationType"})
 
 
 Ref = tuple[str, Any]  # ("new", index) or ("arn", arn)
@@ -98,7 +100,7 @@ class BulkOps(EntityOps, AssociationOps):
                     self.scope,
                     rows[i]["arn"],
                     None,
-                    f"Create{KINDS[rows[i]['kind']].noun}",
+                    _CREATE_OP[rows[i]["kind"]],
                     self.actor_json,
                     dumps(
                         prepared[i][1] | _restored_entity(rows[i]) if restore else prepared[i][1]
@@ -130,9 +132,9 @@ class BulkOps(EntityOps, AssociationOps):
         if not isinstance(item, Mapping):
             raise ValueError(f"Entities[{index}] must be a dict, got {type(item).__name__}")
         body = dict(item)
-        kind = validation.check_choice(
-            body.pop("EntityKind", None), f"Entities[{index}].EntityKind", validation.ENTITY_KINDS
-        )
+        kind = body.pop("EntityKind", None)
+        if kind not in validation.ENTITY_KINDS:  # (the message is made only when needed)
+            validation.check_choice(kind, f"Entities[{index}].EntityKind", validation.ENTITY_KINDS)
         kept = {k: body.pop(k) for k in _RESTORE_ENTITY if k in body} if restore else {}
         try:
             row, state = self._prepare(kind, body, at)
@@ -188,20 +190,17 @@ class BulkOps(EntityOps, AssociationOps):
     def _bulk_edge(self, index: int, item: Any, count: int) -> tuple[Ref, Ref, str]:
         if not isinstance(item, Mapping):
             raise ValueError(f"Associations[{index}] must be a dict, got {type(item).__name__}")
-        body = check_members(
-            item, ("Source", "Destination", "AssociationType"), ("Source", "Destination")
-        )
-        ends = tuple(
-            _ref(body[k], f"Associations[{index}].{k}", count) for k in ("Source", "Destination")
-        )
-        kind = validation.check_association_type(
-            body.get("AssociationType", "AssociatedWith"), f"Associations[{index}].AssociationType"
-        )
-        if ends[0] == ends[1]:
+        body = check_members(item, _EDGE_MEMBERS, ("Source", "Destination"))
+        source = _ref(body["Source"], index, "Source", count)
+        destination = _ref(body["Destination"], index, "Destination", count)
+        kind = body.get("AssociationType", "AssociatedWith")
+        if kind not in validation.ASSOCIATION_TYPES:  # (the message is made only when needed)
+            validation.check_association_type(kind, f"Associations[{index}].AssociationType")
+        if source == destination:
             raise ValidationException(
                 f"Associations[{index}]: an entity cannot be associated with itself"
             )
-        return ends[0], ends[1], kind
+        return source, destination, kind
 
     def _refuse_existing_identities(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         named = [r["arn"] for r in rows if r["name_key"] is not None]
@@ -348,11 +347,13 @@ def _items(value: Any, arg: str) -> Sequence[Any]:
     return value
 
 
-def _ref(value: Any, arg: str, count: int) -> Ref:
-    if isinstance(value, int) and not isinstance(value, bool):
-        if not 0 <= value < count:
-            raise ValueError(f"{arg} is entity index {value}, but Entities has {count} entries")
+def _ref(value: Any, index: int, member: str, count: int) -> Ref:
+    """One end of ``Associations[index]``: an index into Entities or an ARN."""
+    if type(value) is int and 0 <= value < count:
         return ("new", value)
+    arg = f"Associations[{index}].{member}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(f"{arg} is entity index {value}, but Entities has {count} entries")
     return ("arn", validation.parse_arn(value, arg).arn)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Row, bindparam, select, text
@@ -17,24 +18,25 @@ from mllineage.store.sql.schema import changes, entities
 
 @dataclass(frozen=True)
 class Kind:
-    """What differs between artifacts, actions and contexts on the wire."""
+    """What differs between artifacts, actions and contexts on the wire (the member names
+    are looked up on every call: each is made once)."""
 
     kind: str
     noun: str
 
-    @property
+    @cached_property
     def arn_key(self) -> str:
         return f"{self.noun}Arn"
 
-    @property
+    @cached_property
     def name_key(self) -> str:
         return f"{self.noun}Name"
 
-    @property
+    @cached_property
     def type_key(self) -> str:
         return f"{self.noun}Type"
 
-    @property
+    @cached_property
     def summaries_key(self) -> str:
         return f"{self.noun}Summaries"
 

@@ -39,25 +39,24 @@ from mllineage.store.sql.engine import Statement, insert_into
 from mllineage.store.sql.schema import associations, entities
 
 _CREATE_MEMBERS = {
-    "artifact": (
-        "ArtifactName",
-        "Source",
-        "ArtifactType",
-        "Properties",
-        "MetadataProperties",
-        "Tags",
+    "artifact": frozenset(
+        {"ArtifactName", "Source", "ArtifactType", "Properties", "MetadataProperties", "Tags"}
     ),
-    "action": (
-        "ActionName",
-        "Source",
-        "ActionType",
-        "Description",
-        "Status",
-        "Properties",
-        "MetadataProperties",
-        "Tags",
+    "action": frozenset(
+        {
+            "ActionName",
+            "Source",
+            "ActionType",
+            "Description",
+            "Status",
+            "Properties",
+            "MetadataProperties",
+            "Tags",
+        }
     ),
-    "context": ("ContextName", "Source", "ContextType", "Description", "Properties", "Tags"),
+    "context": frozenset(
+        {"ContextName", "Source", "ContextType", "Description", "Properties", "Tags"}
+    ),
 }
 _UPDATE_MEMBERS = {
     "artifact": ("ArtifactArn", "ArtifactName", "Properties", "PropertiesToRemove"),
