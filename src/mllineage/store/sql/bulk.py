@@ -19,7 +19,7 @@ import json
 import operator
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select, tuple_
@@ -31,9 +31,9 @@ from mllineage.store.common import check_members, datetime_to_us, dumps, now_us
 from mllineage.store.sql import dag
 from mllineage.store.sql.associations import TYPE_DETAIL, AssociationOps
 from mllineage.store.sql.core import KINDS
-from mllineage.store.sql.engine import Statement, insert_rows
+from mllineage.store.sql.engine import RowInsert, Statement
 from mllineage.store.sql.entities import EntityOps
-from mllineage.store.sql.graph_sql import chunks
+from mllineage.store.sql.graph_sql import _rows, chunks, in_list, placeholder
 from mllineage.store.sql.schema import associations, changes, entities
 
 MAX_ITEMS = 1_000_000
@@ -50,9 +50,9 @@ Ref = tuple[str, Any]  # ("new", index) or ("arn", arn)
 # Rows go to the driver as tuples, entities with the ids the call gives them.
 _ENTITY_COLUMNS = tuple(c.name for c in entities.columns)
 _entity_tuple = operator.itemgetter(*_ENTITY_COLUMNS)
-INSERT_ENTITY_ROWS = insert_rows(entities, _ENTITY_COLUMNS)
-INSERT_EDGE_ROWS = insert_rows(associations, tuple(c.name for c in associations.columns))
-INSERT_CHANGE_ROWS = insert_rows(changes, tuple(c.name for c in changes.columns)[1:])
+INSERT_ENTITY_ROWS = RowInsert(entities, _ENTITY_COLUMNS)
+INSERT_EDGE_ROWS = RowInsert(associations, tuple(c.name for c in associations.columns))
+INSERT_CHANGE_ROWS = RowInsert(changes, tuple(c.name for c in changes.columns)[1:])
 _MAX_ID = Statement("SELECT MAX(id) FROM entities")
 _NEXT_IDS = Statement(
     "SELECT nextval(pg_get_serial_sequence('entities', 'id')) FROM generate_series(1, :n)"
@@ -182,10 +182,8 @@ class BulkOps(EntityOps, AssociationOps):
         )
 
     def _refuse_existing_arns(self, conn: Connection, arns: list[str]) -> None:
-        for part in chunks(arns):
-            found = conn.execute(select(entities.c.arn).where(entities.c.arn.in_(part))).first()
-            if found is not None:
-                raise ValidationException(f"{found.arn} already exists")
+        for (arn,) in _entities_where(conn, "arn", "arn", arns):
+            raise ValidationException(f"{arn} already exists")
 
     def _bulk_edge(self, index: int, item: Any, count: int) -> tuple[Ref, Ref, str]:
         if not isinstance(item, Mapping):
@@ -204,39 +202,27 @@ class BulkOps(EntityOps, AssociationOps):
 
     def _refuse_existing_identities(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         named = [r["arn"] for r in rows if r["name_key"] is not None]
-        for part in chunks(named):  # the ARN of an action or a context is its name
-            found = conn.execute(
-                select(entities.c.arn, entities.c.kind).where(entities.c.arn.in_(part))
-            ).first()
-            if found is not None:
-                raise ValidationException(f"{KINDS[found.kind].noun} already exists: {found.arn}")
+        # The ARN of an action or a context is its name.
+        for arn, kind in _entities_where(conn, "arn, kind", "arn", named):
+            raise ValidationException(f"{KINDS[kind].noun} already exists: {arn}")
         keys = [r["source_key"] for r in rows if r["source_key"] is not None]
-        for part in chunks(keys):
-            found = conn.execute(
-                select(entities.c.arn, entities.c.source_uri).where(
-                    entities.c.scope == self.scope, entities.c.source_key.in_(part)
-                )
-            ).first()
-            if found is not None:
-                raise ValidationException(
-                    f"Artifact with source {found.source_uri!r} (and the same source types) "
-                    f"already exists: {found.arn}"
-                )
+        for arn, uri in _entities_where(conn, "arn, source_uri", "source_key", keys, self.scope):
+            raise ValidationException(
+                f"Artifact with source {uri!r} (and the same source types) already exists: {arn}"
+            )
 
     def _existing_ends(
         self, conn: Connection, edges: list[tuple[Ref, Ref, str]]
     ) -> dict[str, tuple[int, int]]:
         """(id, position) of every existing entity an association names."""
         arns = sorted({ref[1] for s, d, _ in edges for ref in (s, d) if ref[0] == "arn"})
-        found: dict[str, tuple[int, int]] = {}
-        for part in chunks(arns):
-            for row in conn.execute(
-                select(entities.c.arn, entities.c.id, entities.c.topo, entities.c.scope).where(
-                    entities.c.arn.in_(part)
-                )
-            ):
-                if row.scope == self.scope:
-                    found[row.arn] = (row.id, row.topo if row.topo is not None else row.id)
+        found = {
+            arn: (entity_id, topo if topo is not None else entity_id)
+            for arn, entity_id, topo, scope in _entities_where(
+                conn, "arn, id, topo, scope", "arn", arns
+            )
+            if scope == self.scope
+        }
         missing = [a for a in arns if a not in found]
         if missing:
             raise ResourceNotFound(
@@ -310,6 +296,20 @@ class BulkOps(EntityOps, AssociationOps):
                     f"an entity would have {total} associations; at most "
                     f"{limits.MAX_ASSOCIATIONS_PER_ENTITY} are allowed per entity"
                 )
+
+
+def _entities_where(
+    conn: Connection, columns: str, column: str, values: Sequence[str], scope: str | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """``columns`` of the entities whose ``column`` is one of ``values`` (and in ``scope``),
+    straight from the driver: at bulk sizes SQLAlchemy's expanding ``IN`` costs more than the
+    lookup (and psycopg parses a statement of thousands of placeholders in Python), where
+    PostgreSQL takes one array."""
+    where = f"scope = {placeholder(conn)} AND " if scope is not None else ""
+    for part in chunks(values):
+        clause, params = in_list(conn, part)
+        sql = f"SELECT {columns} FROM entities WHERE {where}{column} {clause}"
+        yield from _rows(conn, sql, (scope, *params) if scope is not None else params)
 
 
 def _restored_entity(row: dict[str, Any]) -> dict[str, Any]:

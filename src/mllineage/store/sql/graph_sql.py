@@ -17,6 +17,11 @@ T = TypeVar("T")
 CHUNK = 5000
 
 
+def placeholder(conn: Connection) -> str:
+    """The driver's mark for a positional parameter."""
+    return "?" if conn.dialect.name == "sqlite" else "%s"
+
+
 def in_list(conn: Connection, values: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
     """An ``IN (...)`` clause for SQLite or an ``= ANY(...)`` for PostgreSQL."""
     if conn.dialect.name == "sqlite":

@@ -33,7 +33,7 @@ from mllineage.store.sql import replay
 from mllineage.store.sql.core import INSERT_CHANGE, KINDS
 from mllineage.store.sql.entities import _LIST_MEMBERS, _SORT_BY, describe_row
 from mllineage.store.sql.graph_cache import Generation
-from mllineage.store.sql.graph_sql import _rows, chunks, in_list
+from mllineage.store.sql.graph_sql import _rows, chunks, in_list, placeholder
 from mllineage.store.sql.schema import changes
 from mllineage.store.sql.traversal import Graph, QueryOps, QuerySpec, _under, vertex_properties
 
@@ -60,10 +60,6 @@ _ASSOCIATION_LIST_MEMBERS = (
     "NextToken",
     "MaxResults",
 )
-
-
-def _mark(conn: Connection) -> str:
-    return "?" if conn.dialect.name == "sqlite" else "%s"
 
 
 @dataclass
@@ -100,7 +96,7 @@ class HistoryOps(QueryOps):
         states: dict[str, replay.State | None] = {}
         for part in chunks(list(dict.fromkeys(arns))):
             clause, params = in_list(conn, part)
-            mark = _mark(conn)
+            mark = placeholder(conn)
             # Ordered here rather than by the database: an ORDER BY at may tempt the planner
             # into walking the whole log by time instead of looking the ARNs up.
             sql = (
@@ -118,7 +114,7 @@ class HistoryOps(QueryOps):
         """:meth:`_states_at` for a lineage query: each entity's vertex tuple only, of every
         account (the caller checks whose it is)."""
         found: dict[str, tuple[Any, ...] | None] = {}
-        mark = _mark(conn)
+        mark = placeholder(conn)
         for part in chunks(list(arns)):
             clause, params = in_list(conn, part)
             sql = (
@@ -144,7 +140,7 @@ class HistoryOps(QueryOps):
         last: dict[tuple[str, str], tuple[Any, ...]] = {}
         for part in chunks(list(arns)):
             clause, params = in_list(conn, part)
-            mark = _mark(conn)
+            mark = placeholder(conn)
             sql = (
                 f"SELECT arn, peer_arn, op, at, detail, id, {who} FROM changes "
                 f"WHERE {near} {clause} AND {_ASSOCIATION_CHANGE} AND at <= {mark}"
@@ -328,7 +324,7 @@ class HistoryOps(QueryOps):
             elif "DestinationArn" in ends:
                 edges = self._edges_at(conn, [ends["DestinationArn"]], at, forward=False)
             else:
-                mark = _mark(conn)
+                mark = placeholder(conn)
                 sql = (
                     "SELECT DISTINCT arn FROM changes "
                     f"WHERE scope = {mark} AND peer_arn IS NOT NULL AND at <= {mark}"
@@ -395,7 +391,7 @@ class HistoryOps(QueryOps):
         """How to read the graph at ``at`` (see :class:`_Then`), from the changes after it."""
         key = ("since", at, "")
         if key not in gen.past:
-            mark = _mark(conn)
+            mark = placeholder(conn)
             sql = f"SELECT arn, peer_arn FROM changes WHERE at > {mark} LIMIT {_MAX_RECENT + 1}"
             rows = _rows(conn, sql, (at,))
             if len(rows) > _MAX_RECENT:
