@@ -185,6 +185,20 @@ def test_put_lineage_refuses_an_identity_that_exists(store: Store) -> None:
     assert _entity_count(store) == before
 
 
+def test_put_lineage_refuses_an_artifact_source_that_exists(store: Store) -> None:
+    uri = f"s3://{unique()}/data.csv"
+    arn = store.create_artifact(ArtifactType="Dataset", Source={"SourceUri": uri})["ArtifactArn"]
+    before = _entity_count(store)
+    with refused(ValidationException, f"source '{uri}'.* already exists: {arn}"):
+        store.put_lineage(
+            Entities=[
+                {"EntityKind": "action", "ActionName": unique(), "ActionType": "Training"},
+                {"EntityKind": "artifact", "ArtifactType": "Model", "Source": {"SourceUri": uri}},
+            ]
+        )
+    assert _entity_count(store) == before
+
+
 def test_put_lineage_keeps_the_association_limit(store: Store) -> None:
     hub = store.create_context(ContextName=unique(), ContextType="Hub")["ContextArn"]
     batch: dict[str, Any] = {"Entities": [], "Associations": []}
