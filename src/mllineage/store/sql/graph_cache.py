@@ -82,7 +82,7 @@ class Generation:
         return out
 
     def fetch(
-        self, conn: Connection, ids: Sequence[int], build: Callable[[Any], dict[str, str]]
+        self, conn: Connection, ids: Iterable[int], build: Callable[[Any], dict[str, str]]
     ) -> None:
         """Read the rows of the ``ids`` not known yet, and their properties (``build(row)``)."""
         missing = [i for i in ids if i not in self.rows]
