@@ -364,7 +364,7 @@ class QueryOps(SqlCore):
                     "Arn": row[1],
                     "Type": row[4],
                     "LineageType": LINEAGE_TYPE[row[2]],
-                    "Properties": dict(props),
+                    "Properties": props.copy(),
                 }
                 for row, props in zip(graph.vertices, graph.properties, strict=True)
             ],
