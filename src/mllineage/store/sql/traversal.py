@@ -27,7 +27,7 @@ from mllineage.store.common import (
     fingerprint,
 )
 from mllineage.store.sql.core import LINEAGE_TYPE, SqlCore
-from mllineage.store.sql.graph_cache import Edge, Generation
+from mllineage.store.sql.graph_cache import Edge, Generation, Walk
 from mllineage.store.sql.graph_sql import _rows, in_list
 
 _QUERY_MEMBERS = ("StartArns", "Direction", "IncludeEdges", "Filters", "MaxDepth")
@@ -247,17 +247,11 @@ class QueryOps(SqlCore):
                 "add filters or start from fewer ARNs"
             )
 
-    def _walk(
-        self,
-        conn: Connection,
-        spec: QuerySpec,
-        deadline: float,
-        gen: Generation,
-        *,
-        need_properties: bool,
-    ) -> Graph:
-        """The walk, reading what ``gen`` does not know yet from the database."""
-        starts = self._start_ids(conn, spec.start_arns)
+    def _hops(
+        self, conn: Connection, spec: QuerySpec, starts: list[int], deadline: float, gen: Generation
+    ) -> Walk:
+        """The breadth-first walk: the ids reached (id -> depth, in discovery order) and the
+        associations met, each once, in the order met."""
         visited: dict[int, int] = {i: 0 for i in starts}
         edges: list[Edge] = []  # as the cache holds them: no new tuples
         # A one-way walk meets each association once, from the end it expands; a walk both
@@ -287,10 +281,34 @@ class QueryOps(SqlCore):
             if unfiltered:
                 self._check_size(len(visited), len(edges) if spec.include_edges else 0)
             frontier = found
+        return visited, edges
 
-        build = vertex_properties if need_properties or spec.filter else _no_properties
-        gen.fetch(conn, visited, build)
-        self._check_time(deadline)
+    def _walk(
+        self,
+        conn: Connection,
+        spec: QuerySpec,
+        deadline: float,
+        gen: Generation,
+        *,
+        need_properties: bool,
+    ) -> Graph:
+        """The walk, reading what ``gen`` does not know yet from the database.
+
+        ``gen`` remembers each walk (the ids reached, the associations met): on an SQLite file
+        the graph cache's generation lasts until the next commit, and the same walk again
+        (same start, direction and depth; any filter) only picks and builds its answer. The
+        size limits are checked on the answer too, so a remembered walk fails as a new one.
+        """
+        starts = self._start_ids(conn, spec.start_arns)
+        key = (tuple(starts), spec.direction, spec.max_depth)
+        walk = gen.walks.get(key)
+        if walk is None:
+            walk = self._hops(conn, spec, starts, deadline, gen)
+            build = vertex_properties if need_properties or spec.filter else _no_properties
+            gen.fetch(conn, walk[0], build)
+            self._check_time(deadline)
+            gen.keep_walk(key, walk)
+        visited, edges = walk
         rows, all_properties = gen.rows, gen.properties
         vertices: list[tuple[Any, ...]] = []
         properties: list[dict[str, str]] = []
