@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from mllineage import Session
-from mllineage.errors import ResourceNotFound
+from mllineage import Session, limits
+from mllineage.errors import ResourceLimitExceeded, ResourceNotFound
 from mllineage.store.sql.engine import Database
 from mllineage.store.sql.graph_cache import GraphCache
 from mllineage.store.sql.store import SqlStore
@@ -90,6 +90,27 @@ def test_a_warm_answer_equals_the_uncached_one(store: SqlStore, path: str) -> No
             assert graph(store, data[2], **request) == graph(store, data[2], **request)
     short = store.query_lineage(StartArns=[data[4]], Direction="Ascendants", MaxDepth=2)
     assert len(short["Vertices"]) == 3
+
+
+def test_a_remembered_walk_answers_as_a_new_walk(
+    store: SqlStore, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = chain(store, 4)
+    link(store, data[1], action(store))
+    variants: list[dict[str, Any]] = [
+        {"Filters": {"LineageTypes": ["Action"]}},
+        {},
+        {"IncludeEdges": False},
+        {"Filters": {"Types": ["Dataset"]}, "IncludeEdges": False},
+    ]
+    for request in variants:  # the first walks; the others reuse its walk
+        new = SqlStore(f"sqlite:///{path}")
+        assert graph(store, data[0], **request) == graph(new, data[0], **request)
+        new.close()
+    monkeypatch.setattr(limits, "QUERY_MAX_VERTICES", 3)
+    with refused(ResourceLimitExceeded, "more than 3 vertices"):
+        graph(store, data[0])
+    assert len(graph(store, data[0], Filters={"LineageTypes": ["Action"]})["Vertices"]) == 1
 
 
 def test_changing_a_returned_answer_does_not_change_the_next(store: SqlStore) -> None:

@@ -44,6 +44,9 @@ from mllineage.store.sql.graph_sql import fetch_vertices, hop_edges
 MAX_ENTRIES = 100_000
 
 Edge = tuple[int, int, str]  # (source id, destination id, association type)
+Walk = tuple[dict[int, int], list[Edge]]  # ids reached (id -> depth), associations met
+# A remembered walk keeps ~40 bytes a vertex or association: one entry's worth per 20.
+_WALK_ITEMS_PER_ENTRY = 20
 
 
 class Generation:
@@ -65,6 +68,8 @@ class Generation:
         # What time travel replayed from the change log, by (what, instant, ARN): the log up
         # to an instant changes only by a commit, which ends the generation.
         self.past: dict[tuple[str, int, str], Any] = {}
+        # Walks made, by (start ids, direction, depth): the ids reached, the associations met.
+        self.walks: dict[tuple[tuple[int, ...], str, int], Walk] = {}
 
     def edges(self, conn: Connection, frontier: Sequence[int], *, forward: bool) -> list[Edge]:
         """The associations leaving (``forward``) or entering the frontier."""
@@ -82,7 +87,7 @@ class Generation:
         return out
 
     def fetch(
-        self, conn: Connection, ids: Sequence[int], build: Callable[[Any], dict[str, str]]
+        self, conn: Connection, ids: Iterable[int], build: Callable[[Any], dict[str, str]]
     ) -> None:
         """Read the rows of the ``ids`` not known yet, and their properties (``build(row)``)."""
         missing = [i for i in ids if i not in self.rows]
@@ -97,6 +102,10 @@ class Generation:
         missing = [a for a in arns if a not in self.ids]
         self._keep(fetch_vertices(conn, missing, by_arn=True), build)
         self.entries += len(missing)
+
+    def keep_walk(self, key: tuple[tuple[int, ...], str, int], walk: Walk) -> None:
+        self.walks[key] = walk
+        self.entries += 1 + (len(walk[0]) + len(walk[1])) // _WALK_ITEMS_PER_ENTRY
 
     def keep_past(self, found: dict[tuple[str, int, str], Any]) -> None:
         self.past.update(found)

@@ -27,7 +27,7 @@ from mllineage.store.common import (
     fingerprint,
 )
 from mllineage.store.sql.core import LINEAGE_TYPE, SqlCore
-from mllineage.store.sql.graph_cache import Generation
+from mllineage.store.sql.graph_cache import Edge, Generation, Walk
 from mllineage.store.sql.graph_sql import _rows, in_list
 
 _QUERY_MEMBERS = ("StartArns", "Direction", "IncludeEdges", "Filters", "MaxDepth")
@@ -203,6 +203,13 @@ def _no_properties(_row: Any) -> dict[str, str]:
     return {}
 
 
+def _first_met(edges: list[Edge], met: set[Edge]) -> list[Edge]:
+    """The ``edges`` not ``met`` before, which are now."""
+    new = [e for e in edges if e not in met]
+    met.update(new)
+    return new
+
+
 @dataclass
 class Graph:
     vertices: list[tuple[Any, ...]]  # fetch_vertices rows, in discovery order
@@ -240,19 +247,16 @@ class QueryOps(SqlCore):
                 "add filters or start from fewer ARNs"
             )
 
-    def _walk(
-        self,
-        conn: Connection,
-        spec: QuerySpec,
-        deadline: float,
-        gen: Generation,
-        *,
-        need_properties: bool,
-    ) -> Graph:
-        """The walk, reading what ``gen`` does not know yet from the database."""
-        starts = self._start_ids(conn, spec.start_arns)
+    def _hops(
+        self, conn: Connection, spec: QuerySpec, starts: list[int], deadline: float, gen: Generation
+    ) -> Walk:
+        """The breadth-first walk: the ids reached (id -> depth, in discovery order) and the
+        associations met, each once, in the order met."""
         visited: dict[int, int] = {i: 0 for i in starts}
-        edges: dict[tuple[int, int, str], None] = {}  # as the cache holds them: no new tuples
+        edges: list[Edge] = []  # as the cache holds them: no new tuples
+        # A one-way walk meets each association once, from the end it expands; a walk both
+        # ways may meet one from both ends, and keeps it where it met it first.
+        met: set[Edge] | None = set() if spec.direction == "Both" else None
         frontier = list(starts)
         forward = spec.direction in ("Descendants", "Both")
         backward = spec.direction in ("Ascendants", "Both")
@@ -264,8 +268,11 @@ class QueryOps(SqlCore):
             for is_forward, enabled in ((True, forward), (False, backward)):
                 if not enabled:
                     continue
-                for edge in gen.edges(conn, frontier, forward=is_forward):
-                    edges[edge] = None
+                hop = gen.edges(conn, frontier, forward=is_forward)
+                if met is not None:
+                    hop = _first_met(hop, met)
+                edges += hop
+                for edge in hop:
                     other = edge[1] if is_forward else edge[0]
                     if other not in visited:
                         visited[other] = depth
@@ -274,13 +281,38 @@ class QueryOps(SqlCore):
             if unfiltered:
                 self._check_size(len(visited), len(edges) if spec.include_edges else 0)
             frontier = found
+        return visited, edges
 
-        build = vertex_properties if need_properties or spec.filter else _no_properties
-        gen.fetch(conn, list(visited), build)
-        self._check_time(deadline)
+    def _walk(
+        self,
+        conn: Connection,
+        spec: QuerySpec,
+        deadline: float,
+        gen: Generation,
+        *,
+        need_properties: bool,
+    ) -> Graph:
+        """The walk, reading what ``gen`` does not know yet from the database.
+
+        ``gen`` remembers each walk (the ids reached, the associations met): on an SQLite file
+        the graph cache's generation lasts until the next commit, and the same walk again
+        (same start, direction and depth; any filter) only picks and builds its answer. The
+        size limits are checked on the answer too, so a remembered walk fails as a new one.
+        """
+        starts = self._start_ids(conn, spec.start_arns)
+        key = (tuple(starts), spec.direction, spec.max_depth)
+        walk = gen.walks.get(key)
+        if walk is None:
+            walk = self._hops(conn, spec, starts, deadline, gen)
+            build = vertex_properties if need_properties or spec.filter else _no_properties
+            gen.fetch(conn, walk[0], build)
+            self._check_time(deadline)
+            gen.keep_walk(key, walk)
+        visited, edges = walk
         rows, all_properties = gen.rows, gen.properties
         vertices: list[tuple[Any, ...]] = []
         properties: list[dict[str, str]] = []
+        kept: dict[int, str] = {}  # id -> ARN of the vertices returned
         for vid in visited:
             row = rows.get(vid)
             if row is None:
@@ -290,12 +322,12 @@ class QueryOps(SqlCore):
                 continue
             vertices.append(row)
             properties.append(props)
-        kept = {row[0]: row[1] for row in vertices}
+            kept[vid] = row[1]
         if not spec.include_edges:
             edge_list = []
         else:
             if len(kept) < len(visited):  # a filter dropped vertices, and their edges go too
-                edges = {e: None for e in edges if e[0] in kept and e[1] in kept}
+                edges = [e for e in edges if e[0] in kept and e[1] in kept]
             edge_list = [
                 {"SourceArn": kept[s], "DestinationArn": kept[d], "AssociationType": t}
                 for s, d, t in edges
@@ -350,7 +382,7 @@ class QueryOps(SqlCore):
                     "Arn": row[1],
                     "Type": row[4],
                     "LineageType": LINEAGE_TYPE[row[2]],
-                    "Properties": dict(props),
+                    "Properties": props.copy(),
                 }
                 for row, props in zip(graph.vertices, graph.properties, strict=True)
             ],
