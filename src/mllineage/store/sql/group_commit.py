@@ -72,6 +72,9 @@ IDLE_SECONDS = 1.0  # the committing thread ends after this long without a group
 _MARK_MODULUS = 2**31  # user_version is a signed 32-bit integer
 _HEADER = struct.Struct("<4sIII")  # magic, group, payload length, CRC-32 of the payload
 _MAGIC = b"MLJ1"
+#: This process's id, kept by a fork hook: every call checks it, and ``os.getpid()`` is a
+#: system call.
+_PID = os.getpid()
 
 
 class Capture:
@@ -145,7 +148,7 @@ class GroupWriter:
         self._wake = threading.Event()  # set: a group has begun while the thread idled
         self._conn: Connection | None = None
         self._fds: dict[str, int] = {}
-        self._pid = os.getpid()
+        self._pid = _PID
         self._group: int | None = None  # the open group's number
         self._calls = 0
         self._deadline = 0.0
@@ -242,7 +245,7 @@ class GroupWriter:
             try:
                 self.flush()
             finally:
-                if self._conn is not None and self._pid == os.getpid():
+                if self._conn is not None and self._pid == _PID:
                     self._conn.close()
                 self._conn = None
                 self.engine.dispose()
@@ -318,10 +321,10 @@ class GroupWriter:
 
     # -- groups ---------------------------------------------------------------------------------
     def _check_pid(self) -> None:
-        if self._pid != os.getpid():  # a forked child: never touch the parent's connections
+        if self._pid != _PID:  # a forked child: never touch the parent's connections
             self.engine.dispose(close=False)
             self._conn, self._fds, self._thread = None, {}, None
-            self._group, self._pid = None, os.getpid()
+            self._group, self._pid = None, _PID
             self._checkpoints = BackgroundCheckpoints(self.database_path)
 
     def _begin(self) -> None:
@@ -404,7 +407,7 @@ class GroupWriter:
         call past the deadline), so the thread takes the mutex only when a group is due: it
         never makes a busy caller wait for the mutex or for the GIL more than once a group.
         """
-        while not self._closed and self._pid == os.getpid():
+        while not self._closed and self._pid == _PID:
             self._idle = True  # before looking: a group begun after the look wakes the thread
             if self._group is None:
                 woken = self._wake.wait(IDLE_SECONDS)
@@ -476,7 +479,7 @@ def writer_for(database_path: str, make_engine: Callable[[], Engine]) -> GroupWr
     key = os.path.realpath(database_path)
     with _SHARED_LOCK:
         writer = _SHARED.get(key)
-        if writer is None or writer._closed or writer._pid != os.getpid():
+        if writer is None or writer._closed or writer._pid != _PID:
             writer = _SHARED[key] = GroupWriter(make_engine(), database_path)
         writer.users += 1
         return writer
@@ -502,5 +505,12 @@ def _flush_all() -> None:
 
 
 atexit.register(_flush_all)
+
+
+def _forked() -> None:
+    global _PID
+    _PID = os.getpid()
+
+
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_flush_all)
+    os.register_at_fork(before=_flush_all, after_in_child=_forked)
