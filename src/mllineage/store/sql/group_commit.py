@@ -406,8 +406,13 @@ class GroupWriter:
         A process that keeps calling commits its groups itself (at the start of the first
         call past the deadline), so the thread takes the mutex only when a group is due: it
         never makes a busy caller wait for the mutex or for the GIL more than once a group.
+        Nor does a busy caller wake it: the thread, which looks at a group's deadline, mostly
+        finds the caller between committing that group and beginning the next, so it looks
+        again a group's time later before it waits to be woken.
         """
         while not self._closed and self._pid == _PID:
+            if self._group is None:
+                time.sleep(self.group_seconds)  # (a group begun meanwhile is not yet due)
             self._idle = True  # before looking: a group begun after the look wakes the thread
             if self._group is None:
                 woken = self._wake.wait(IDLE_SECONDS)
