@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextvars
-import json
 import random
 import re
 import threading
@@ -59,7 +58,6 @@ class Statement:
         self.pyformat = _NAMED.sub(r"%(\1)s", sql)
         # Writes are journaled by a group commit (see group_commit.py).
         self.writes = sql.split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")
-        self.sql_json = json.dumps(self.numbered)
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Execute on ``conn``'s transaction; returns the driver's cursor."""
@@ -92,7 +90,7 @@ class Statement:
         if self.writes:
             capture = CAPTURE.get()
             if capture is not None:
-                capture.add(self.sql_json, params, many, changed)
+                capture.add(self.numbered, params, many, changed)
 
     def _guarded(
         self, conn: Connection, call: Callable[[str, Any], Any], params: Any, sql: str | None = None
