@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import operator
 import random
 import re
 import threading
@@ -43,10 +44,10 @@ class Statement:
     SQLAlchemy Core spends ~30 µs per statement on compiling, parameter processing and result
     set-up, several times what SQLite takes to run one of these, and the single-item writes
     run four or five per call. Written once with ``:name`` placeholders and run with dicts;
-    SQLite gets them numbered (``?1``) with a list of values (binding by name costs the driver
-    a lookup per parameter, a fifth of a 19-column insert, and the group commit's journal
-    keeps the same list: encoding a dict's keys in every record costs as much as its values),
-    psycopg gets ``%(name)s`` and the dict. Driver errors surface as SQLAlchemy's
+    SQLite gets them numbered (``?1``) with a tuple of the values (binding by name costs the
+    driver a lookup per parameter, a fifth of a 19-column insert, and the group commit's
+    journal keeps the same tuple: writing a dict's keys in every record costs as much as its
+    values), psycopg gets ``%(name)s`` and the dict. Driver errors surface as SQLAlchemy's
     ``DBAPIError`` subclasses, as they would through Core, so callers and the retry of
     transient conflicts in ``Database.run`` see the same exceptions.
     """
@@ -55,6 +56,7 @@ class Statement:
         self.sql = sql
         self.names = tuple(dict.fromkeys(_NAMED.findall(sql)))
         self.numbered = _NAMED.sub(lambda m: f"?{self.names.index(m[1]) + 1}", sql)
+        self._get_values = operator.itemgetter(*self.names) if self.names else None
         self.pyformat = _NAMED.sub(r"%(\1)s", sql)
         # Writes are journaled by a group commit (see group_commit.py).
         self.writes = sql.split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")
@@ -81,9 +83,11 @@ class Statement:
         finally:
             cursor.close()
 
-    def _values(self, params: Mapping[str, Any]) -> list[Any]:
-        """The values of the numbered placeholders."""
-        return [params[name] for name in self.names]
+    def _values(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The values of the numbered placeholders, in order."""
+        if len(self.names) == 1:  # (itemgetter of one name returns the value itself)
+            return (params[self.names[0]],)
+        return self._get_values(params)  # type: ignore[misc,no-any-return]
 
     def _journal(self, params: Any, many: bool, changed: int) -> None:
         """Hand a write to the group commit's capture of the call under way, if any."""
