@@ -261,7 +261,7 @@ class GroupWriter:
                     os.close(fd)
                 self._fds.clear()
                 self._wake.set()
-                if self._pid == os.getpid():
+                if self._pid == _PID:
                     self._checkpoints.close()
 
     # -- the locks, the journal and recovery ------------------------------------------------
