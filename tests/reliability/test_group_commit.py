@@ -191,6 +191,24 @@ def test_a_call_that_is_not_journaled_commits_before_it_returns(tmp_path: Path) 
         assert rows == [('{"k":"v"}',)]
 
 
+def test_a_call_marshal_cannot_record_commits_before_it_returns(tmp_path: Path) -> None:
+    """A str subclass (an enum of types, say) is a string to SQLite but not to marshal, the
+    journal's format: the call is not journaled, so it commits before it returns."""
+
+    class TypeName(str):
+        pass
+
+    db = tmp_path / "subclass.db"
+    with Session(f"sqlite:///{db}") as session:
+        Artifact.create(
+            artifact_type=TypeName("Dataset"),
+            source={"source_uri": "s3://subclass"},
+            sagemaker_session=session,
+        )
+        assert committed_artifacts(db) == 1
+        assert os.path.getsize(f"{db}-mllineage") == 0
+
+
 def test_writers_of_several_processes_all_make_progress(tmp_path: Path) -> None:
     """Two processes ingest without pause; a third process's calls still get through, and
     both keep going. A group lets a waiting writer in before it begins the next one: without
