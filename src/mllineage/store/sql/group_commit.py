@@ -89,7 +89,8 @@ class Capture:
     __slots__ = ("statements", "rows", "complete")
 
     def __init__(self) -> None:
-        # (sql, parameters, many), as run: the parameters are the statement's own list
+        # (sql, parameters, many), as run: the parameters are the statement's own tuple (or
+        # list of rows), made for the driver
         self.statements: list[tuple[str, Any, bool]] = []
         self.rows = 0  # rows changed by the captured statements
         self.complete = True  # False: too big for a record
