@@ -68,15 +68,17 @@ def simple_source_to_wire(source: Any, arg: str = "source") -> dict[str, Any]:
     return validation.check_simple_source(wire, arg)
 
 
+_FROM_WIRE = {
+    **{v: k for k, v in _ARTIFACT_SOURCE_KEYS.items()},
+    **{v: k for k, v in _SIMPLE_SOURCE_KEYS.items()},
+}
+
+
 def source_from_wire(source: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The wire source as the Python API shows it (snake_case keys)."""
     if source is None:
         return None
-    names = {
-        **{v: k for k, v in _ARTIFACT_SOURCE_KEYS.items()},
-        **{v: k for k, v in _SIMPLE_SOURCE_KEYS.items()},
-    }
-    return {names.get(k, k): v for k, v in source.items()}
+    return {_FROM_WIRE.get(k, k): v for k, v in source.items()}
 
 
 def generated_name(entity_type: str) -> str:

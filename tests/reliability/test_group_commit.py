@@ -7,13 +7,16 @@ The writer processes are ``tests/reliability/group_writer.py``.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -106,7 +109,7 @@ def test_calls_a_killed_process_never_committed_are_replayed(tmp_path: Path) -> 
 def test_a_torn_record_at_the_end_of_the_journal_is_ignored(tmp_path: Path) -> None:
     db, arns = kill_holding_writer(tmp_path, 12)
     with open(f"{db}-mllineage", "ab") as journal:
-        journal.write(b"MLJ1\x05\x00\x00\x00\xff\x00\x00\x00half a record")
+        journal.write(b"MLJ2\x05\x00\x00\x00\xff\x00\x00\x00half a record")
     store = SqlStore(f"sqlite:///{db}")
     try:
         assert every_artifact(store) == set(arns)
@@ -115,6 +118,27 @@ def test_a_torn_record_at_the_end_of_the_journal_is_ignored(tmp_path: Path) -> N
         assert len(every_artifact(store)) == 13
     finally:
         store.close()
+
+
+def test_a_json_record_of_an_earlier_build_is_replayed(tmp_path: Path) -> None:
+    """Records were JSON (magic ``MLJ1``, named parameters) before they were in marshal's
+    format: a journal that a killed process of such a build left is replayed all the same."""
+    db = tmp_path / "earlier.db"
+    SqlStore(f"sqlite:///{db}").close()
+    sql = (
+        "INSERT INTO changes (at, scope, arn, peer_arn, op, actor, detail) "
+        "VALUES (:at, :scope, :arn, NULL, 'CreateArtifact', '{}', '{}')"
+    )
+    params = {"at": 1, "scope": "arn:aws:sagemaker:local:000000000000:", "arn": "arn:earlier"}
+    payload = json.dumps([[sql, params, False]]).encode()
+    group = 1  # the group after user_version 0, a new database's
+    header = struct.pack("<4sIII", b"MLJ1", group, len(payload), zlib.crc32(payload))
+    Path(f"{db}-mllineage").write_bytes(header + payload)
+    SqlStore(f"sqlite:///{db}").close()  # opening the file replays what a dead process left
+    with closing(sqlite3.connect(db)) as connection:
+        query = "SELECT count(*) FROM changes WHERE arn = 'arn:earlier'"
+        assert connection.execute(query).fetchone() == (1,)
+    assert os.path.getsize(f"{db}-mllineage") == 0
 
 
 @pytest.mark.parametrize("name", ["same", "symlink"])
@@ -165,6 +189,24 @@ def test_a_call_that_is_not_journaled_commits_before_it_returns(tmp_path: Path) 
         finally:
             connection.close()
         assert rows == [('{"k":"v"}',)]
+
+
+def test_a_call_marshal_cannot_record_commits_before_it_returns(tmp_path: Path) -> None:
+    """A str subclass (an enum of types, say) is a string to SQLite but not to marshal, the
+    journal's format: the call is not journaled, so it commits before it returns."""
+
+    class TypeName(str):
+        pass
+
+    db = tmp_path / "subclass.db"
+    with Session(f"sqlite:///{db}") as session:
+        Artifact.create(
+            artifact_type=TypeName("Dataset"),
+            source={"source_uri": "s3://subclass"},
+            sagemaker_session=session,
+        )
+        assert committed_artifacts(db) == 1
+        assert os.path.getsize(f"{db}-mllineage") == 0
 
 
 def test_writers_of_several_processes_all_make_progress(tmp_path: Path) -> None:

@@ -51,20 +51,25 @@ _ENDS = Statement(
 )
 
 
-def _degree_of(param: str) -> str:
-    """SQL for how many associations the entity with id ``:param`` has (either end)."""
+def _degree_of(entity_id: str) -> str:
+    """SQL for how many associations the entity with id ``entity_id`` (a parameter or a
+    column) has (either end)."""
     return (
-        f"(SELECT COUNT(*) FROM associations WHERE src_id = :{param}) "
-        f"+ (SELECT COUNT(*) FROM associations WHERE dst_id = :{param})"
+        f"(SELECT COUNT(*) FROM associations WHERE src_id = {entity_id}) "
+        f"+ (SELECT COUNT(*) FROM associations WHERE dst_id = {entity_id})"
     )
 
 
-# Whether the association exists, and how many each end has (the per-entity limit).
-_CHECKS = Statement(
-    "SELECT (SELECT type FROM associations WHERE src_id = :src AND dst_id = :dst), "
-    f"{_degree_of('src')}, {_degree_of('dst')}"
+# Both ends of a new association (in the caller's scope), whether it exists, and how many
+# associations each end has (the per-entity limit): one statement, no row if an end is missing.
+_ENDS_AND_CHECKS = Statement(
+    "SELECT s.id, COALESCE(s.topo, s.id), d.id, COALESCE(d.topo, d.id), "
+    "(SELECT type FROM associations WHERE src_id = s.id AND dst_id = d.id), "
+    f"{_degree_of('s.id')}, {_degree_of('d.id')} "
+    "FROM entities s, entities d "
+    "WHERE s.arn = :src AND s.scope = :scope AND d.arn = :dst AND d.scope = :scope"
 )
-_DEGREE = Statement(f"SELECT {_degree_of('id')}")
+_DEGREE = Statement(f"SELECT {_degree_of(':id')}")
 INSERT_EDGE = insert_into(associations)
 # The change-log detail of a new association, by type (the same few strings, many times).
 TYPE_DETAIL = {t: dumps({"type": t}) for t in validation.ASSOCIATION_TYPES}
@@ -104,12 +109,19 @@ class AssociationOps(SqlCore):
 
         def tx(conn: Connection) -> None:
             self._lock_dag(conn)
-            src, dst = self._ends(conn, source_arn, dest_arn)
+            found = _ENDS_AND_CHECKS.first(
+                conn, {"src": source_arn, "dst": dest_arn, "scope": self.scope}
+            )
+            if found is None:
+                self._ends(conn, source_arn, dest_arn)  # raises, naming the end that is missing
+                raise AssertionError("unreachable: both ends exist")
+            src_id, src_topo, dst_id, dst_topo, exists, *degrees = found
+            src = End(src_id, source_arn, self.scope, src_topo)
+            dst = End(dst_id, dest_arn, self.scope, dst_topo)
             if src.id == dst.id:
                 raise ValidationException(
                     f"an entity cannot be associated with itself ({source_arn}): lineage is a DAG"
                 )
-            exists, *degrees = _CHECKS.run(conn, {"src": src.id, "dst": dst.id}).fetchone()
             if exists is not None:
                 raise ValidationException(
                     f"the association {source_arn} -> {dest_arn} already exists ({exists})"

@@ -249,10 +249,17 @@ class EntityOps(SqlCore):
         row, state = self._prepare(kind_name, request, at)
 
         def tx(conn: Connection) -> None:
-            self._refuse_existing(conn, kind, row, state["source"])
+            # SQLite's unique indexes refuse a duplicate and undo only the failed statement,
+            # so the lookup that names what exists is made only then (a create saves a
+            # statement). PostgreSQL aborts the transaction on a failed statement: look first.
+            if not self.db.is_sqlite:
+                self._refuse_existing(conn, kind, row, state["source"])
             try:
                 INSERT_ENTITY.run(conn, row)
-            except IntegrityError:  # a concurrent writer won the race for the same identity
+            except IntegrityError:
+                if self.db.is_sqlite:
+                    self._refuse_existing(conn, kind, row, state["source"])
+                # PostgreSQL: a concurrent writer won the race for the same identity
                 raise self._exists_error(kind, state["name"], state["source"]) from None
             self._record(conn, at, row["arn"], f"Create{kind.noun}", state)
 
