@@ -278,6 +278,47 @@ def test_a_forked_child_writes_through_its_own_connection(tmp_path: Path) -> Non
             assert (found.artifact_arn == before) == (uri == "s3://parent")
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_fork_while_another_thread_holds_the_writer(tmp_path: Path) -> None:
+    """The fork waits for the writer's mutex (a committing thread, another caller may hold it
+    at that moment): the child's copy of the lock is free, and its call goes through."""
+    with Session(f"sqlite:///{tmp_path / 'fork.db'}") as session:
+        writer = session.store.db.group  # type: ignore[attr-defined]
+        held = threading.Event()
+
+        def hold() -> None:
+            with writer.mutex:
+                held.set()
+                time.sleep(0.3)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        held.wait()
+        pid = os.fork()
+        if pid == 0:  # the child
+            code = 1
+            try:
+                Artifact.create(
+                    artifact_type="T",
+                    source={"source_uri": "s3://child"},
+                    sagemaker_session=session,
+                )
+                code = 0
+            finally:
+                os._exit(code)
+        holder.join()
+        deadline = time.monotonic() + 30
+        while (status := os.waitpid(pid, os.WNOHANG)) == (0, 0):
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                pytest.fail("the child waited for a lock no thread of its own held")
+            time.sleep(0.01)
+        assert os.waitstatus_to_exitcode(status[1]) == 0
+        [found] = Artifact.list(source_uri="s3://child", sagemaker_session=session)
+        assert found.artifact_type == "T"
+
+
 def test_commits_are_checkpointed_in_the_background(tmp_path: Path) -> None:
     """The pages a commit writes to the WAL reach the database file without another write
     (SQLite alone copies them only once the WAL holds 10,000 pages) and the thread that

@@ -510,21 +510,55 @@ def release(writer: GroupWriter) -> None:
     writer.close()
 
 
+def _flush(writer: GroupWriter) -> None:
+    try:
+        writer.flush()
+    except InternalFailure as error:
+        log.error("mllineage: %s", error)
+
+
 def _flush_all() -> None:
     for writer in list(_WRITERS):
-        try:
-            writer.flush()
-        except InternalFailure as error:
-            log.error("mllineage: %s", error)
+        _flush(writer)
 
 
 atexit.register(_flush_all)
 
+#: The writers whose mutex the thread that forks holds across the fork.
+_HELD: list[GroupWriter] = []
 
-def _forked() -> None:
-    global _PID
+
+def _before_fork() -> None:
+    """Commit every open group and hold every writer's mutex (and the registry's lock) across
+    the fork: the child gets a copy of each lock as it is, and one held by another thread (the
+    committing thread, another caller) would stay held in the child forever."""
+    _HELD[:] = list(_WRITERS)
+    for writer in _HELD:
+        writer.mutex.acquire()
+        _flush(writer)
+    _SHARED_LOCK.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _SHARED_LOCK.release()
+    for writer in _HELD:
+        writer.mutex.release()
+    _HELD.clear()
+
+
+def _after_fork_in_child() -> None:
+    global _PID, _SHARED_LOCK
     _PID = os.getpid()
+    _SHARED_LOCK = threading.Lock()
+    for writer in _HELD:
+        writer.mutex = threading.RLock()
+        writer._wake = threading.Event()
+    _HELD.clear()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(before=_flush_all, after_in_child=_forked)
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_after_fork_in_child,
+    )
