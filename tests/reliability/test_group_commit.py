@@ -259,18 +259,7 @@ def test_a_forked_child_writes_through_its_own_connection(tmp_path: Path) -> Non
         before = Artifact.create(
             artifact_type="T", source={"source_uri": "s3://parent"}, sagemaker_session=session
         ).artifact_arn
-        pid = os.fork()
-        if pid == 0:  # the child
-            code = 1
-            try:
-                Artifact.create(
-                    artifact_type="T",
-                    source={"source_uri": "s3://child"},
-                    sagemaker_session=session,
-                )
-                code = 0
-            finally:
-                os._exit(code)
+        pid = fork_and_create(session, "s3://child")
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0
         for uri in ("s3://parent", "s3://child"):
@@ -294,18 +283,7 @@ def test_a_fork_while_another_thread_holds_the_writer(tmp_path: Path) -> None:
         holder = threading.Thread(target=hold)
         holder.start()
         held.wait()
-        pid = os.fork()
-        if pid == 0:  # the child
-            code = 1
-            try:
-                Artifact.create(
-                    artifact_type="T",
-                    source={"source_uri": "s3://child"},
-                    sagemaker_session=session,
-                )
-                code = 0
-            finally:
-                os._exit(code)
+        pid = fork_and_create(session, "s3://child")
         holder.join()
         deadline = time.monotonic() + 30
         while (status := os.waitpid(pid, os.WNOHANG)) == (0, 0):
@@ -317,6 +295,22 @@ def test_a_fork_while_another_thread_holds_the_writer(tmp_path: Path) -> None:
         assert os.waitstatus_to_exitcode(status[1]) == 0
         [found] = Artifact.list(source_uri="s3://child", sagemaker_session=session)
         assert found.artifact_type == "T"
+
+
+def fork_and_create(session: Session, uri: str) -> int:
+    """Fork a child that creates an artifact of ``uri`` and exits at once (``os._exit``: no
+    cleanup, so what it wrote is left as a killed process would leave it); its pid."""
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 1
+        try:
+            Artifact.create(
+                artifact_type="T", source={"source_uri": uri}, sagemaker_session=session
+            )
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
 
 
 def test_commits_are_checkpointed_in_the_background(tmp_path: Path) -> None:
