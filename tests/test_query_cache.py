@@ -111,6 +111,9 @@ def test_a_remembered_walk_answers_as_a_new_walk(
     with refused(ResourceLimitExceeded, "more than 3 vertices"):
         graph(store, data[0])
     assert len(graph(store, data[0], Filters={"LineageTypes": ["Action"]})["Vertices"]) == 1
+    monkeypatch.setattr(store, "query_timeout", 0.0)  # the time limit too
+    with refused(ResourceLimitExceeded, "ran longer than"):
+        graph(store, data[0], Filters={"LineageTypes": ["Action"]})
 
 
 def test_changing_a_returned_answer_does_not_change_the_next(store: SqlStore) -> None:

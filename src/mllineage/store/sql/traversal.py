@@ -297,7 +297,8 @@ class QueryOps(SqlCore):
         ``gen`` remembers each walk (the ids reached, the associations met): on an SQLite file
         the graph cache's generation lasts until the next commit, and the same walk again
         (same start, direction and depth; any filter) only picks and builds its answer. The
-        size limits are checked on the answer too, so a remembered walk fails as a new one.
+        size and time limits are checked on the answer too, so a remembered walk fails as a new
+        one.
         """
         starts = self._start_ids(conn, spec.start_arns)
         key = (tuple(starts), spec.direction, spec.max_depth)
@@ -333,6 +334,7 @@ class QueryOps(SqlCore):
                 for s, d, t in edges
             ]
         self._check_size(len(vertices), len(edge_list))
+        self._check_time(deadline)  # (a remembered walk too: building the answer takes time)
         return Graph(vertices, properties, edge_list)
 
     def _check_size(self, vertex_count: int, edge_count: int) -> None:
