@@ -87,18 +87,36 @@ def datetime_to_us(value: Any, arg: str) -> int:
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-# ``JSONEncoder.encode`` builds its C encoder (and a closure) on every call, a third of what
-# encoding a small dict costs, and every single-item write encodes several: build it once,
-# where the C accelerator exists. It skips the check for circular references: what is
-# stored is validated JSON-like data, and a cycle still fails (RecursionError).
-_make_c_encoder = getattr(json.encoder, "c_make_encoder", None)  # (typeshed omits it)
-_C_ENCODER = (
-    _make_c_encoder(
-        None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
-    )
-    if _make_c_encoder is not None
-    else None
-)
+
+
+def _c_encoder() -> Callable[[Any, int], Any] | None:
+    """``JSONEncoder.encode`` builds its C encoder (and a closure) on every call, a third of
+    what encoding a small dict costs, and every single-item write encodes several: build it
+    once. It skips the check for circular references: what is stored is validated JSON-like
+    data, and a cycle still fails (RecursionError). The accelerator is private: where it is
+    missing, takes other arguments or writes anything else than the encoder, None (the
+    encoder is used)."""
+    make = getattr(json.encoder, "c_make_encoder", None)  # (typeshed omits it)
+    sample = {"k": ["v\u00e9\n", 1, 2.5, None, True, {}]}
+    try:
+        encoder = make(  # type: ignore[misc]
+            None,
+            _ENCODER.default,
+            json.encoder.encode_basestring,
+            None,
+            ":",
+            ",",
+            False,
+            False,
+            True,
+        )
+        same = "".join(encoder(sample, 0)) == _ENCODER.encode(sample)
+    except TypeError:
+        return None
+    return encoder if same else None
+
+
+_C_ENCODER = _c_encoder()
 
 
 def dumps(value: Any) -> str:
