@@ -353,6 +353,8 @@ def _ref(value: Any, index: int, member: str, count: int) -> Ref:
         return ("new", value)
     arg = f"Associations[{index}].{member}"
     if isinstance(value, int) and not isinstance(value, bool):
+        if 0 <= value < count:  # (an int subclass)
+            return ("new", int(value))
         raise ValueError(f"{arg} is entity index {value}, but Entities has {count} entries")
     return ("arn", validation.parse_arn(value, arg).arn)
 
