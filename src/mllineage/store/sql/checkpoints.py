@@ -3,7 +3,7 @@
 In WAL mode a commit appends pages to the ``-wal`` file, and a *checkpoint* copies them into
 the database file and syncs it. SQLite runs one inside the commit that takes the WAL past
 ``wal_autocheckpoint`` pages, so that caller pays for copying (and syncing) every page the
-writes since the last one changed: a fifth of the time of a large ``PutLineage``.
+writes since the last one changed: 0.12 s for the 48 MB of a 60,000-row ``PutLineage``.
 
 A writer of a file (the group commit) pokes a :class:`BackgroundCheckpoints` after each of its
 commits; its thread then runs a PASSIVE checkpoint on a connection of its own, at most every
@@ -20,7 +20,7 @@ import logging
 import sqlite3
 import threading
 
-log = logging.getLogger("mllineage")
+log = logging.getLogger(__name__)
 
 #: Checkpoints follow commits at most this often (each one syncs the database file).
 INTERVAL_SECONDS = 0.2
