@@ -81,7 +81,8 @@ def test_browse_pages_with_next_token_and_back(page: Any, open_server: Seeded) -
     expect(rows.first).not_to_have_text(first_page[0])
     second_page = rows.locator("td:first-child").all_inner_texts()
     assert second_page
-    assert not set(second_page) & set(first_page)
+    # (failed once in CI on 2026-11-24, both pages the same rows: the lists say in what order)
+    assert not set(second_page) & set(first_page), (page.url, first_page, second_page)
     page.go_back()
     expect(rows).to_have_count(50)
     expect(rows.first).to_have_text(re.compile(re.escape(first_page[0])))
