@@ -19,7 +19,7 @@ import json
 import operator
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select, tuple_
@@ -33,7 +33,7 @@ from mllineage.store.sql.associations import TYPE_DETAIL, AssociationOps
 from mllineage.store.sql.core import KINDS
 from mllineage.store.sql.engine import RowInsert, Statement
 from mllineage.store.sql.entities import EntityOps
-from mllineage.store.sql.graph_sql import _rows, chunks, in_list, placeholder
+from mllineage.store.sql.graph_sql import chunks, entities_where
 from mllineage.store.sql.schema import associations, changes, entities
 
 MAX_ITEMS = 1_000_000
@@ -182,7 +182,7 @@ class BulkOps(EntityOps, AssociationOps):
         )
 
     def _refuse_existing_arns(self, conn: Connection, arns: list[str]) -> None:
-        for (arn,) in _entities_where(conn, "arn", "arn", arns):
+        for (arn,) in entities_where(conn, "arn", "arn", arns):
             raise ValidationException(f"{arn} already exists")
 
     def _bulk_edge(self, index: int, item: Any, count: int) -> tuple[Ref, Ref, str]:
@@ -203,10 +203,10 @@ class BulkOps(EntityOps, AssociationOps):
     def _refuse_existing_identities(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         named = [r["arn"] for r in rows if r["name_key"] is not None]
         # The ARN of an action or a context is its name.
-        for arn, kind in _entities_where(conn, "arn, kind", "arn", named):
+        for arn, kind in entities_where(conn, "arn, kind", "arn", named):
             raise ValidationException(f"{KINDS[kind].noun} already exists: {arn}")
         keys = [r["source_key"] for r in rows if r["source_key"] is not None]
-        for arn, uri in _entities_where(conn, "arn, source_uri", "source_key", keys, self.scope):
+        for arn, uri in entities_where(conn, "arn, source_uri", "source_key", keys, self.scope):
             raise ValidationException(
                 f"Artifact with source {uri!r} (and the same source types) already exists: {arn}"
             )
@@ -218,7 +218,7 @@ class BulkOps(EntityOps, AssociationOps):
         arns = sorted({ref[1] for s, d, _ in edges for ref in (s, d) if ref[0] == "arn"})
         found = {
             arn: (entity_id, topo if topo is not None else entity_id)
-            for arn, entity_id, topo, scope in _entities_where(
+            for arn, entity_id, topo, scope in entities_where(
                 conn, "arn, id, topo, scope", "arn", arns
             )
             if scope == self.scope
@@ -296,20 +296,6 @@ class BulkOps(EntityOps, AssociationOps):
                     f"an entity would have {total} associations; at most "
                     f"{limits.MAX_ASSOCIATIONS_PER_ENTITY} are allowed per entity"
                 )
-
-
-def _entities_where(
-    conn: Connection, columns: str, column: str, values: Sequence[str], scope: str | None = None
-) -> Iterator[tuple[Any, ...]]:
-    """``columns`` of the entities whose ``column`` is one of ``values`` (and in ``scope``),
-    straight from the driver: at bulk sizes SQLAlchemy's expanding ``IN`` costs more than the
-    lookup (and psycopg parses a statement of thousands of placeholders in Python), where
-    PostgreSQL takes one array."""
-    where = f"scope = {placeholder(conn)} AND " if scope is not None else ""
-    for part in chunks(values):
-        clause, params = in_list(conn, part)
-        sql = f"SELECT {columns} FROM entities WHERE {where}{column} {clause}"
-        yield from _rows(conn, sql, (scope, *params) if scope is not None else params)
 
 
 def _restored_entity(row: dict[str, Any]) -> dict[str, Any]:

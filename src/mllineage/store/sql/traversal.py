@@ -28,7 +28,7 @@ from mllineage.store.common import (
 )
 from mllineage.store.sql.core import LINEAGE_TYPE, SqlCore
 from mllineage.store.sql.graph_cache import Edge, Generation, Walk
-from mllineage.store.sql.graph_sql import _rows, in_list
+from mllineage.store.sql.graph_sql import entities_where
 
 _QUERY_MEMBERS = ("StartArns", "Direction", "IncludeEdges", "Filters", "MaxDepth")
 _FILTER_MEMBERS = (
@@ -350,12 +350,9 @@ class QueryOps(SqlCore):
             )
 
     def _start_ids(self, conn: Connection, arns: list[str]) -> list[int]:
-        clause, params = in_list(conn, arns)
         found = {
             arn: vid
-            for vid, arn, scope in _rows(
-                conn, f"SELECT id, arn, scope FROM entities WHERE arn {clause}", params
-            )
+            for vid, arn, scope in entities_where(conn, "id, arn, scope", "arn", arns)
             if scope == self.scope
         }
         missing = [a for a in arns if a not in found]
