@@ -12,6 +12,7 @@ from mllineage import Artifact, Association, LineageQuery, LineageQueryDirection
 from mllineage.errors import ClientError, ResourceNotFound
 from mllineage.history import prune_history
 from mllineage.store.base import Store
+from mllineage.store.common import now_us, us_to_datetime
 from tests.helpers import action, artifact, chain_request, context, link, refused, unique
 
 
@@ -277,3 +278,127 @@ def test_python_api_history_and_as_of(store: Store) -> None:
     assert Artifact.load(model.artifact_arn, sagemaker_session=session).properties == {
         "approval": "approved"
     }
+
+
+def _story(store: Store, make: Any) -> tuple[dict[str, str], list[datetime], str]:
+    """Three entities and two associations made by ``make``, then an update, a tag change,
+    an association removed and an entity deleted, one per instant. The ARNs by role, the
+    instants (after the creations, after each change) and the story's unique part of names."""
+    tag = unique("s")
+    arns = make(
+        [
+            {
+                "EntityKind": "artifact",
+                "ArtifactType": "Dataset",
+                "Source": {"SourceUri": f"s3://bucket/{tag}"},
+                "Properties": {"p": "1"},
+                "Tags": [{"Key": "t", "Value": "1"}],
+            },
+            {"EntityKind": "action", "ActionName": f"{tag}-train", "ActionType": "Training"},
+            {"EntityKind": "context", "ContextName": f"{tag}-run", "ContextType": "Run"},
+        ],
+        [
+            {"Source": 0, "Destination": 1, "AssociationType": "ContributedTo"},
+            {"Source": 1, "Destination": 2, "AssociationType": "AssociatedWith"},
+        ],
+    )
+    role = dict(zip(("data", "train", "run"), arns, strict=True))
+    instants = [_now()]
+    store.update_artifact(ArtifactArn=role["data"], Properties={"p": "2"})
+    instants.append(_now())
+    store.add_tags(ResourceArn=role["train"], Tags=[{"Key": "k", "Value": "v"}])
+    instants.append(_now())
+    store.delete_association(SourceArn=role["data"], DestinationArn=role["train"])
+    instants.append(_now())
+    store.delete_context(ContextName=f"{tag}-run")
+    instants.append(_now())
+    return role, instants, tag
+
+
+def _now() -> datetime:
+    """An instant after every change made so far."""
+    return us_to_datetime(now_us())
+
+
+def _recorded(store: Store, role: dict[str, str], instants: list[datetime], tag: str) -> Any:
+    """Every history and every ``AsOf`` read of the story's entities: ARNs as roles, times
+    as the number of instants they follow, without the story's own part of names."""
+    names = {arn: name for name, arn in role.items()}
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                k: plain(us_to_datetime(v) if k.endswith("_at") else v)  # (a detail's times)
+                for k, v in value.items()
+                if k != "ChangeTime"
+            }
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        if isinstance(value, str) and value[:2] == "20" and value[-6:] == "+00:00":
+            value = datetime.fromisoformat(value)  # (a time among a vertex's Properties)
+        if isinstance(value, datetime):
+            return sum(value > at for at in instants)
+        return names.get(value, value).replace(tag, "") if isinstance(value, str) else value
+
+    out: dict[str, Any] = {}
+    for name, arn in role.items():
+        for edges in (True, False):
+            whole = list(
+                store.paginate("list_changes", "Changes", Arn=arn, IncludeAssociations=edges)
+            )
+            paged = list(
+                store.paginate(
+                    "list_changes", "Changes", Arn=arn, IncludeAssociations=edges, MaxResults=1
+                )
+            )
+            assert paged == whole
+            out[f"{name} history {edges}"] = plain(whole)
+        kind = arn.split(":")[5].split("/")[0]
+        key = {"artifact": "ArtifactArn", "action": "ActionName", "context": "ContextName"}[kind]
+        for i, at in enumerate(instants):
+            try:
+                described = store.describe_entity(EntityKind=kind, **{key: arn}, AsOf=at)
+            except ResourceNotFound:
+                described = None
+            out[f"{name} at {i}"] = plain(described)
+            graph = (
+                store.lineage_graph(StartArns=[arn], Direction="Both", AsOf=at)
+                if described
+                else None
+            )
+            out[f"{name} graph at {i}"] = plain(graph)
+    for i, at in enumerate(instants):
+        out[f"associations at {i}"] = plain(
+            store.list_associations_as_of(SourceArn=role["data"], AsOf=at)
+        )
+    return out
+
+
+def test_put_lineage_records_what_single_calls_would(store: Store) -> None:
+    """A PutLineage keeps its creations' changes in the rows it makes (until they change):
+    the history, the ``AsOf`` reads and the pages of both are those of the same items made
+    by single calls."""
+
+    def singly(entities: list[dict[str, Any]], edges: list[dict[str, Any]]) -> list[str]:
+        arns = []
+        for item in entities:
+            body = {k: v for k, v in item.items() if k != "EntityKind"}
+            made = getattr(store, f"create_{item['EntityKind']}")(**body)
+            arns.append(next(v for k, v in made.items() if k.endswith("Arn")))
+        for edge in edges:
+            link(store, arns[edge["Source"]], arns[edge["Destination"]], edge["AssociationType"])
+        return arns
+
+    def in_bulk(entities: list[dict[str, Any]], edges: list[dict[str, Any]]) -> list[str]:
+        return list(store.put_lineage(Entities=entities, Associations=edges)["Arns"])
+
+    by_calls = _recorded(store, *_story(store, singly))
+    by_bulk = _recorded(store, *_story(store, in_bulk))
+    assert by_bulk == by_calls
+    assert by_bulk["data history True"][-1]["Operation"] == "CreateArtifact"
+    assert [c["Operation"] for c in by_bulk["run history True"]] == [
+        "DeleteContext",
+        "DeleteAssociation",
+        "AddAssociation",
+        "CreateContext",
+    ]

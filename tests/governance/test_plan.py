@@ -33,11 +33,14 @@ def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
 
 def test_as_of_statements_search_by_arn(sqlite_store: SqlStore) -> None:
     store = sqlite_store
-    # Through the store (PutLineage), so that the change log holds the history.
+    # Through the store (PutLineage), and a prune that writes its creations (kept in the live
+    # rows until then) to the change log: a log of 9,000 rows.
     store.put_lineage(
         Entities=[_artifact(i) for i in range(6_000)],
         Associations=[{"Source": i, "Destination": i + 1} for i in range(0, 6_000, 2)],
     )
+    store.prune_history(Before=us_to_datetime(now_us() + 1))
+    # These creations stay in the live rows: their reads are index lookups too.
     root, *children = store.put_lineage(
         Entities=[_artifact(i) for i in range(6_000, 6_011)],
         Associations=[{"Source": 0, "Destination": i} for i in range(1, 11)],
@@ -55,6 +58,13 @@ def test_as_of_statements_search_by_arn(sqlite_store: SqlStore) -> None:
         store.list_associations_as_of(SourceArn=root, AsOf=at)
         store.list_changes(Arn=root, IncludeAssociations=False)
         store.list_changes(Arn=root)
+    kept = [s for s in statements if "log_id IS NOT NULL" in s]
+    assert kept
+    for statement in kept:
+        plan = " | ".join(sqlite_plan(store, statement))
+        assert not re.search(r"SCAN (e|a|s|d|entities|associations)\b", plan), (
+            f"{statement}\n  plan: {plan}"
+        )
     reads = [s for s in statements if re.match(r"\s*SELECT\b.*\bFROM changes\b", s, re.S)]
     assert len(reads) > 6
     assert any("WHERE arn IN" in s for s in reads)  # replayed rows and associations

@@ -14,13 +14,12 @@ from mllineage.store.common import (
     check_members,
     datetime_to_us,
     decode_position,
-    dumps,
     encode_token,
     fingerprint,
     now_us,
     us_to_datetime,
 )
-from mllineage.store.sql import dag
+from mllineage.store.sql import dag, deferred
 from mllineage.store.sql.core import SqlCore
 from mllineage.store.sql.engine import Statement, insert_into
 from mllineage.store.sql.entities import keyset_after
@@ -72,7 +71,7 @@ _ENDS_AND_CHECKS = Statement(
 _DEGREE = Statement(f"SELECT {_degree_of(':id')}")
 INSERT_EDGE = insert_into(associations)
 # The change-log detail of a new association, by type (the same few strings, many times).
-TYPE_DETAIL = {t: dumps({"type": t}) for t in validation.ASSOCIATION_TYPES}
+TYPE_DETAIL = {t: deferred.type_detail(t) for t in validation.ASSOCIATION_TYPES}
 
 
 class End(NamedTuple):
@@ -149,6 +148,7 @@ class AssociationOps(SqlCore):
                     "scope": self.scope,
                     "created_at": at,
                     "created_by": self.actor_json,
+                    "log_id": None,
                 },
             )
             self._record(
@@ -172,6 +172,7 @@ class AssociationOps(SqlCore):
 
         def tx(conn: Connection) -> None:
             src, dst = self._ends(conn, source_arn, dest_arn)
+            deferred.write_edges(conn, src.id, dst.id)
             gone = conn.execute(
                 delete(associations)
                 .where(associations.c.src_id == src.id, associations.c.dst_id == dst.id)

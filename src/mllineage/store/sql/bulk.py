@@ -28,8 +28,8 @@ from sqlalchemy.engine import Connection
 from mllineage import limits, validation
 from mllineage.errors import ResourceLimitExceeded, ResourceNotFound, ValidationException
 from mllineage.store.common import check_members, datetime_to_us, dumps, now_us
-from mllineage.store.sql import dag
-from mllineage.store.sql.associations import TYPE_DETAIL, AssociationOps
+from mllineage.store.sql import dag, deferred
+from mllineage.store.sql.associations import AssociationOps
 from mllineage.store.sql.core import KINDS
 from mllineage.store.sql.engine import RowInsert, Statement
 from mllineage.store.sql.entities import EntityOps
@@ -87,44 +87,66 @@ class BulkOps(EntityOps, AssociationOps):
                 self._refuse_existing_arns(conn, [row["arn"] for row in rows])
             existing = self._existing_ends(conn, edges)
             ids = _fresh_ids(conn, len(rows))
-            for index, entity_id, topo in zip(
-                order, ids, _stored_positions(conn, ids, edges, existing), strict=True
+            # A restore logs each item with what was exported of it; otherwise the creation
+            # changes stay in the new rows (deferred.py): ids in the log, no rows written.
+            count = len(rows) + len(edges)
+            log_ids: Sequence[int | None] = (
+                [None] * count
+                if restore or not count
+                else deferred.reserve(conn, count, at, self.scope, self.actor_json)
+            )
+            positions = _stored_positions(conn, ids, edges, existing)
+            for index, entity_id, topo, log_id in zip(
+                order, ids, positions, log_ids[: len(rows)], strict=True
             ):
                 rows[index]["id"] = entity_id
                 rows[index]["topo"] = topo
+                rows[index]["log_id"] = log_id
             INSERT_ENTITY_ROWS.run_many(conn, [_entity_tuple(rows[i]) for i in order])
-            self._insert_edges(conn, edges, rows, existing, stamps)
-            log: list[tuple[Any, ...]] = [
-                (
-                    at,
-                    self.scope,
-                    rows[i]["arn"],
-                    None,
-                    _CREATE_OP[rows[i]["kind"]],
-                    self.actor_json,
-                    dumps(
-                        prepared[i][1] | _restored_entity(rows[i]) if restore else prepared[i][1]
-                    ),
-                )
-                for i in order
-            ]
-            log += [
-                (
-                    at,
-                    self.scope,
-                    _arn_of(s, rows),
-                    _arn_of(d, rows),
-                    "AddAssociation",
-                    self.actor_json,
-                    dumps({"type": t} | _restored_edge(stamp)) if restore else TYPE_DETAIL[t],
-                )
-                for (s, d, t), stamp in zip(edges, stamps, strict=True)
-            ]
-            INSERT_CHANGE_ROWS.run_many(conn, log)
+            self._insert_edges(conn, edges, rows, existing, stamps, log_ids[len(rows) :])
+            if restore:
+                self._log_restored(conn, at, rows, prepared, order, edges, stamps)
             return [row["arn"] for row in rows]
 
         arns = self.db.run(tx, write=True)
         return {"Arns": arns, "AssociationCount": len(edges)}
+
+    def _log_restored(
+        self,
+        conn: Connection,
+        at: int,
+        rows: list[dict[str, Any]],
+        prepared: list[tuple[dict[str, Any], dict[str, Any]]],
+        order: list[int],
+        edges: list[tuple[Ref, Ref, str]],
+        stamps: list[tuple[int, str]],
+    ) -> None:
+        """The change log of a restore: each item with the times and people exported of it."""
+        log: list[tuple[Any, ...]] = [
+            (
+                at,
+                self.scope,
+                rows[i]["arn"],
+                None,
+                _CREATE_OP[rows[i]["kind"]],
+                self.actor_json,
+                dumps(prepared[i][1] | _restored_entity(rows[i])),
+            )
+            for i in order
+        ]
+        log += [
+            (
+                at,
+                self.scope,
+                _arn_of(s, rows),
+                _arn_of(d, rows),
+                "AddAssociation",
+                self.actor_json,
+                dumps({"type": t} | _restored_edge(stamp)),
+            )
+            for (s, d, t), stamp in zip(edges, stamps, strict=True)
+        ]
+        INSERT_CHANGE_ROWS.run_many(conn, log)
 
     def _bulk_row(
         self, index: int, item: Any, at: int, restore: bool
@@ -237,6 +259,7 @@ class BulkOps(EntityOps, AssociationOps):
         rows: list[dict[str, Any]],
         existing: dict[str, tuple[int, int]],
         stamps: list[tuple[int, str]],
+        log_ids: Sequence[int | None],
     ) -> None:
         new = [(row["id"], row["topo"] or row["id"]) for row in rows]
 
@@ -257,8 +280,10 @@ class BulkOps(EntityOps, AssociationOps):
         )
         self._check_degrees(conn, pairs, {i for i, _ in existing.values()})
         edge_rows = [
-            (src_id, dst_id, kind, self.scope, *stamp)
-            for (src_id, dst_id), (_, _, kind), stamp in zip(pairs, resolved, stamps, strict=True)
+            (src_id, dst_id, kind, self.scope, *stamp, log_id)
+            for (src_id, dst_id), (_, _, kind), stamp, log_id in zip(
+                pairs, resolved, stamps, log_ids, strict=True
+            )
         ]
         forward = [i for i, (s, d, _) in enumerate(resolved) if s[1] < d[1]]
         INSERT_EDGE_ROWS.run_many(conn, [edge_rows[i] for i in forward])

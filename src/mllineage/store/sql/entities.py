@@ -33,6 +33,7 @@ from mllineage.store.common import (
     now_us,
     us_to_datetime,
 )
+from mllineage.store.sql import deferred
 from mllineage.store.sql.browse import name_prefix_condition, properties_condition
 from mllineage.store.sql.core import KINDS, Kind, SqlCore
 from mllineage.store.sql.engine import Statement, insert_into
@@ -236,6 +237,7 @@ class EntityOps(SqlCore):
             "modified_at": at,
             "modified_by": self.actor_json,
             "topo": None,
+            "log_id": None,
         }
         return row, state
 
@@ -480,6 +482,8 @@ class EntityOps(SqlCore):
                 "modified_at": at,
                 "modified_by": self.actor_json,
             }
+            if row.log_id is not None:  # (a PutLineage's creation, kept in the row until now)
+                deferred.write_entity(conn, row.id)
             conn.execute(update(entities).where(entities.c.id == row.id).values(**values))
             self._record(conn, at, row.arn, f"Update{kind.noun}", detail)
             return str(row.arn)
@@ -519,6 +523,9 @@ class EntityOps(SqlCore):
 
     def _delete_row(self, conn: Connection, kind: Kind, row: Row[Any]) -> None:
         """Delete an entity and its associations; leave a tombstone in the change log."""
+        if row.log_id is not None:  # (a PutLineage's creation, kept in the row until now)
+            deferred.write_entity(conn, row.id)
+        deferred.write_edges(conn, row.id)
         at = now_us()
         src = entities.alias("s")
         dst = entities.alias("d")

@@ -2,9 +2,10 @@
 lists, associations and lineage queries as they stood at an instant (``AsOf``), and retention
 (PruneHistory).
 
-Everything here reads ``changes`` only; the live tables are never consulted for the past and
-never touched by a prune. An ``AsOf`` instant is inclusive: a change made at exactly that
-microsecond is part of the state.
+The log is ``changes``, and the creations a PutLineage keeps in the rows it made until they
+change (``deferred.py``): every reader here takes both, in the log's one order. A prune never
+alters live data; it writes the kept creations it reaches to ``changes`` first. An ``AsOf``
+instant is inclusive: a change made at exactly that microsecond is part of the state.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from mllineage.store.common import (
     fingerprint,
     us_to_datetime,
 )
-from mllineage.store.sql import replay
+from mllineage.store.sql import deferred, replay
 from mllineage.store.sql.core import INSERT_CHANGE, KINDS
 from mllineage.store.sql.entities import _LIST_MEMBERS, _SORT_BY, describe_row
 from mllineage.store.sql.graph_cache import Generation
@@ -104,6 +105,12 @@ class HistoryOps(QueryOps):
                 f"WHERE arn {clause} AND {_ENTITY_CHANGE} AND at <= {mark}"
             )
             rows = _rows(conn, sql, (*params, at))
+            rows += [
+                (c.arn, c.op, c.at, c.actor, c.detail, c.id)
+                for c in deferred.entity_changes(
+                    conn, f"e.arn {clause} AND e.created_at <= {mark}", (*params, at)
+                )
+            ]
             rows.sort(key=_log_order)
             states.update(replay.replay(row[:5] for row in rows))
         return {arn: s for arn, s in states.items() if s is not None and self._mine(arn)}
@@ -122,6 +129,12 @@ class HistoryOps(QueryOps):
                 f"WHERE arn {clause} AND {_ENTITY_CHANGE} AND at <= {mark}"
             )
             rows = _rows(conn, sql, (*params, at))
+            rows += [
+                (c.arn, c.op, c.at, c.detail, c.id)
+                for c in deferred.entity_changes(
+                    conn, f"e.arn {clause} AND e.created_at <= {mark}", (*params, at)
+                )
+            ]
             rows.sort(key=_vertex_log_order)
             found.update(replay.vertex_rows(row[:4] for row in rows))
         return {arn: v for arn, v in found.items() if v is not None}
@@ -136,6 +149,7 @@ class HistoryOps(QueryOps):
         entering ``arns``: ``{(source, destination): (source, destination, op, at, detail,
         id, actor or None)}``."""
         near = "arn" if forward else "peer_arn"
+        near_end = "s" if forward else "d"
         who = "actor" if actor else "NULL"
         last: dict[tuple[str, str], tuple[Any, ...]] = {}
         for part in chunks(list(arns)):
@@ -145,7 +159,13 @@ class HistoryOps(QueryOps):
                 f"SELECT arn, peer_arn, op, at, detail, id, {who} FROM changes "
                 f"WHERE {near} {clause} AND {_ASSOCIATION_CHANGE} AND at <= {mark}"
             )
-            for row in _rows(conn, sql, (*params, at)):
+            later = [
+                (c.arn, c.peer_arn, c.op, c.at, c.detail, c.id, c.actor if actor else None)
+                for c in deferred.edge_changes(
+                    conn, f"{near_end}.arn {clause} AND a.created_at <= {mark}", (*params, at)
+                )
+            ]
+            for row in _rows(conn, sql, (*params, at)) + later:
                 pair = (row[0], row[1])
                 seen = last.get(pair)
                 if seen is None or (row[3], row[5]) > (seen[3], seen[5]):
@@ -253,7 +273,20 @@ class HistoryOps(QueryOps):
             )
             .order_by(changes.c.at, changes.c.id)
         )
-        rows = self.db.run(lambda conn: conn.execute(query).all(), write=False)
+
+        def read(conn: Connection) -> list[Any]:
+            mark = placeholder(conn)
+            kept = deferred.entity_changes(
+                conn,
+                f"e.scope = {mark} AND e.kind = {mark} AND e.created_at <= {mark}",
+                (self.scope, kind_name, at),
+            )
+            rows: list[Any] = [*conn.execute(query).all()]
+            rows += [(c.arn, c.op, c.at, c.actor, c.detail, c.id) for c in kept]
+            rows.sort(key=lambda row: (row[2], row[5]))
+            return rows
+
+        rows = self.db.run(read, write=False)
         states: dict[str, replay.State | None] = {}
         born: dict[str, int] = {}  # the log position of each entity's start: insertion order
         for arn, op, when, actor, detail, change_id in rows:
@@ -330,6 +363,10 @@ class HistoryOps(QueryOps):
                     f"WHERE scope = {mark} AND peer_arn IS NOT NULL AND at <= {mark}"
                 )
                 sources = [r[0] for r in _rows(conn, sql, (self.scope, at))]
+                kept = deferred.edge_changes(
+                    conn, f"a.scope = {mark} AND a.created_at <= {mark}", (self.scope, at)
+                )
+                sources = list(dict.fromkeys([*sources, *(c.arn for c in kept)]))
                 edges = {}
                 for part in chunks(sources):
                     edges.update(self._edges_at(conn, part, at, forward=True))
@@ -389,11 +426,13 @@ class HistoryOps(QueryOps):
     # -- the present where the past equals it ----------------------------------------------
     def _changed_since(self, conn: Connection, at: int, gen: Generation) -> _Then:
         """How to read the graph at ``at`` (see :class:`_Then`), from the changes after it."""
-        key = ("since", at, "")
+        key = ("since", at, self.scope)  # (the deferred changes read are the scope's)
         if key not in gen.past:
             mark = placeholder(conn)
             sql = f"SELECT arn, peer_arn FROM changes WHERE at > {mark} LIMIT {_MAX_RECENT + 1}"
             rows = _rows(conn, sql, (at,))
+            if len(rows) <= _MAX_RECENT:
+                rows += deferred.changed_since(conn, self.scope, at, _MAX_RECENT + 1)
             if len(rows) > _MAX_RECENT:
                 gen.keep_past({key: (None, None)})
             else:
@@ -537,18 +576,31 @@ class HistoryOps(QueryOps):
         where = [c.scope == self.scope, which]
         if not with_edges:
             where.append(_entity_change())
+        after: tuple[int, int] | None = None
         if "NextToken" in req:
-            last_at, last_id = decode_position(req["NextToken"], request_print, (int, int))
-            where.append(
-                or_(c.at < last_at, and_(c.at == last_at, c.id < last_id)),
-            )
+            after = tuple(decode_position(req["NextToken"], request_print, (int, int)))
+            where.append(or_(c.at < after[0], and_(c.at == after[0], c.id < after[1])))
         query = (
             select(c.id, c.at, c.arn, c.peer_arn, c.op, c.actor, c.detail)
             .where(*where)
             .order_by(c.at.desc(), c.id.desc())
             .limit(max_results + 1)
         )
-        rows = self.db.run(lambda conn: conn.execute(query).all(), write=False)
+
+        def read(conn: Connection) -> list[Any]:
+            mark = placeholder(conn)
+            kept = deferred.entity_changes(conn, f"e.arn = {mark}", (arn,))
+            if with_edges:
+                kept += deferred.edge_changes(conn, f"s.arn = {mark}", (arn,))
+                kept += deferred.edge_changes(conn, f"d.arn = {mark}", (arn,))
+            rows: list[Any] = [*conn.execute(query).all()]
+            rows += [
+                k for k in kept if k.scope == self.scope and (after is None or (k.at, k.id) < after)
+            ]
+            rows.sort(key=lambda row: (row.at, row.id), reverse=True)
+            return rows[: max_results + 1]
+
+        rows = self.db.run(read, write=False)
         if not rows and "NextToken" not in req:
             raise ResourceNotFound(f"Arn: no history of {arn}")
         out: dict[str, Any] = {"Changes": [_change(r) for r in rows[:max_results]]}
@@ -561,15 +613,17 @@ class HistoryOps(QueryOps):
     def _prune_history(self, **request: Any) -> dict[str, Any]:
         """Drop the changes made before ``Before``, keeping what the state at ``Before`` and
         after needs: one ``Snapshot`` per entity that existed then, and the ``AddAssociation``
-        of each association that existed then. Live tables are not touched."""
+        of each association that existed then. Live data is not altered (the creations kept in
+        live rows before ``Before`` go to the log first, to be pruned like the rest)."""
         req = check_members(request, ("Before",), ("Before",))
         before = datetime_to_us(req["Before"], "Before")
 
         def tx(conn: Connection) -> dict[str, int]:
             c = changes.c
+            deferred.write_before(conn, self.scope, before)
             old = conn.execute(
                 select(c.id, c.at, c.arn, c.peer_arn, c.op, c.actor, c.detail)
-                .where(c.scope == self.scope, c.at < before)
+                .where(c.scope == self.scope, c.at < before, c.op != deferred.MARKER)
                 .order_by(c.at, c.id)
             ).all()
             states: dict[str, replay.State | None] = {}

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from mllineage import limits, validation
 from mllineage.errors import ResourceLimitExceeded
 from mllineage.store.common import check_members, decode_offset, dumps, encode_token, now_us
+from mllineage.store.sql import deferred
 from mllineage.store.sql.core import SqlCore
 from mllineage.store.sql.schema import entities
 
@@ -61,6 +62,8 @@ class TagOps(SqlCore):
     ) -> None:
         if old == new:
             return
+        if row.log_id is not None:  # (a PutLineage's creation, kept in the row until now)
+            deferred.write_entity(conn, row.id)
         conn.execute(
             update(entities)
             .where(entities.c.id == row.id)

@@ -1,0 +1,183 @@
+"""Deferred creations: the change-log rows of a PutLineage's creations, kept in the live rows.
+
+A PutLineage creates thousands of entities and associations, and a change row for each (the
+whole state of every entity, both ARNs of every association, three indexes) was more than
+half of what the call wrote. Yet until something alters a new row, its creation change says
+nothing the row does not: an entity's creation state is its row, an ``AddAssociation`` is the
+association's type, time and creator. So a PutLineage only gives each new row, in ``log_id``,
+the id its creation change has in the log, and the change is derived from the row on reading.
+
+Ids are drawn as if the changes were written: on SQLite a block above the log's last id, kept
+from later changes by a marker row at its top; on PostgreSQL from the id sequence. The log reads
+in the same order whichever way a change is kept.
+
+Before anything updates or deletes such a row, the change is written to ``changes`` under its
+id (:func:`write_entity`, :func:`write_edges`); a prune writes every one it reaches. Readers of
+the log take both sources: :func:`entity_changes` and :func:`edge_changes` give deferred
+changes in the shape of ``changes`` rows (:class:`Change`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from sqlalchemy.engine import Connection
+
+from mllineage.store.common import dumps
+from mllineage.store.sql.engine import RowInsert, Statement
+from mllineage.store.sql.graph_sql import _rows, placeholder
+from mllineage.store.sql.schema import changes
+
+#: The op of the marker row that keeps a block of ids free on SQLite. Its ARN is the scope,
+#: which no reader by ARN can ask for.
+MARKER = "PutLineage"
+_CREATE = {"artifact": "CreateArtifact", "action": "CreateAction", "context": "CreateContext"}
+_INSERT = RowInsert(changes, tuple(c.name for c in changes.columns))
+_LAST_ID = Statement("SELECT MAX(id) FROM changes")
+_NEXT_IDS = Statement(
+    "SELECT nextval(pg_get_serial_sequence('changes', 'id')) FROM generate_series(1, :n)"
+)
+_ENTITY_COLUMNS = (
+    "e.id, e.log_id, e.created_at, e.scope, e.arn, e.kind, e.created_by, e.name, e.type, "
+    "e.source, e.description, e.status, e.properties, e.metadata, e.tags"
+)
+_EDGE_COLUMNS = (
+    "a.src_id, a.dst_id, a.log_id, a.created_at, a.scope, s.arn, d.arn, a.created_by, a.type"
+)
+_EDGE_JOIN = "associations a JOIN entities s ON s.id = a.src_id JOIN entities d ON d.id = a.dst_id"
+
+
+class Change(NamedTuple):
+    """A row of ``changes``, in its column order."""
+
+    id: int
+    at: int
+    scope: str
+    arn: str
+    peer_arn: str | None
+    op: str
+    actor: str
+    detail: str
+
+
+def reserve(conn: Connection, count: int, at: int, scope: str, actor: str) -> Sequence[int]:
+    """Ids for ``count`` changes kept in live rows, ascending. On SQLite (whose write
+    transaction keeps other writers out) the block above the last id, with a marker written at
+    its top so that later changes take ids above it."""
+    if conn.dialect.name != "sqlite":
+        return sorted(row[0] for row in _NEXT_IDS.run(conn, {"n": count}).fetchall())
+    last = _LAST_ID.run(conn, {}).fetchone()[0] or 0
+    span = dumps({"deferred": [last + 1, last + count]})
+    _INSERT.run_many(conn, [Change(last + count + 1, at, scope, scope, None, MARKER, actor, span)])
+    return range(last + 1, last + count + 1)
+
+
+def creation_detail(row: Sequence[Any]) -> str:
+    """The detail of an entity's creation change, from its row's name ... tags (stored JSON is
+    spliced in as it is: the text is the one the create would have logged)."""
+    name, entity_type, source, description, status, properties, metadata, tags = row
+    return (
+        f'{{"name":{dumps(name)},"type":{dumps(entity_type)},"source":{source or "null"},'
+        f'"description":{dumps(description)},"status":{dumps(status)},'
+        f'"properties":{properties},"metadata":{metadata or "null"},"tags":{tags}}}'
+    )
+
+
+def entity_changes(conn: Connection, where: str, params: Sequence[Any]) -> list[Change]:
+    """The deferred creations of the entities ``e`` that match ``where``."""
+    return [change for _, change in _entities(conn, where, params)]
+
+
+def edge_changes(conn: Connection, where: str, params: Sequence[Any]) -> list[Change]:
+    """The deferred ``AddAssociation`` of the associations ``a`` (from ``s`` to ``d``) that
+    match ``where``."""
+    return [change for _, change in _edges(conn, where, params)]
+
+
+def changed_since(
+    conn: Connection, scope: str, at: int, limit: int
+) -> list[tuple[str, str | None]]:
+    """(arn, peer_arn) of the deferred changes of ``scope`` after ``at``: at most ``limit``
+    entity changes and ``limit`` association changes."""
+    mark = placeholder(conn)
+    entity_sql = (
+        f"SELECT arn, NULL FROM entities WHERE scope = {mark} "
+        f"AND kind IN ('artifact', 'action', 'context') AND created_at > {mark} "
+        f"AND log_id IS NOT NULL LIMIT {int(limit)}"
+    )
+    edge_sql = (
+        f"SELECT s.arn, d.arn FROM {_EDGE_JOIN} WHERE a.scope = {mark} AND a.created_at > {mark} "
+        f"AND a.log_id IS NOT NULL LIMIT {int(limit)}"
+    )
+    return [*_rows(conn, entity_sql, (scope, at)), *_rows(conn, edge_sql, (scope, at))]
+
+
+def type_detail(association_type: str) -> str:
+    """The detail of an ``AddAssociation`` change."""
+    return dumps({"type": association_type})
+
+
+def write_entity(conn: Connection, entity_id: int) -> None:
+    """Write the entity's deferred creation to the log, if it has one (before it changes)."""
+    _write(conn, _entities(conn, f"e.id = {placeholder(conn)}", (entity_id,)), _KEEP_ENTITY)
+
+
+def write_edges(conn: Connection, entity_id: int, other_id: int | None = None) -> None:
+    """Write to the log the deferred creations of the entity's associations (or of its one
+    association to ``other_id``), before they are removed."""
+    mark = placeholder(conn)
+    if other_id is not None:
+        found = _edges(conn, f"a.src_id = {mark} AND a.dst_id = {mark}", (entity_id, other_id))
+    else:  # (two lookups, each by an index: the planner may scan for an OR)
+        found = _edges(conn, f"a.src_id = {mark}", (entity_id,))
+        found += _edges(conn, f"a.dst_id = {mark}", (entity_id,))
+    _write(conn, found, _KEEP_EDGE)
+
+
+def write_before(conn: Connection, scope: str, before: int) -> None:
+    """Write every deferred creation of ``scope`` made before ``before`` (for a prune)."""
+    mark = placeholder(conn)
+    entity_where = (
+        f"e.scope = {mark} AND e.kind IN ('artifact', 'action', 'context') "
+        f"AND e.created_at < {mark}"
+    )
+    _write(conn, _entities(conn, entity_where, (scope, before)), _KEEP_ENTITY)
+    edge_where = f"a.scope = {mark} AND a.created_at < {mark}"
+    _write(conn, _edges(conn, edge_where, (scope, before)), _KEEP_EDGE)
+
+
+_KEEP_ENTITY = Statement("UPDATE entities SET log_id = NULL WHERE id = :id")
+_KEEP_EDGE = Statement("UPDATE associations SET log_id = NULL WHERE src_id = :s AND dst_id = :d")
+
+Found = list[tuple[dict[str, int], Change]]  # (the row's key, its deferred change)
+
+
+def _entities(conn: Connection, where: str, params: Sequence[Any]) -> Found:
+    sql = f"SELECT {_ENTITY_COLUMNS} FROM entities e WHERE e.log_id IS NOT NULL AND {where}"
+    return [
+        (
+            {"id": r[0]},
+            Change(r[1], r[2], r[3], r[4], None, _CREATE[r[5]], r[6], creation_detail(r[7:])),
+        )
+        for r in _rows(conn, sql, tuple(params))
+    ]
+
+
+def _edges(conn: Connection, where: str, params: Sequence[Any]) -> Found:
+    sql = f"SELECT {_EDGE_COLUMNS} FROM {_EDGE_JOIN} WHERE a.log_id IS NOT NULL AND {where}"
+    return [
+        (
+            {"s": r[0], "d": r[1]},
+            Change(r[2], r[3], r[4], r[5], r[6], "AddAssociation", r[7], type_detail(r[8])),
+        )
+        for r in _rows(conn, sql, tuple(params))
+    ]
+
+
+def _write(conn: Connection, found: Found, keep: Statement) -> None:
+    """Write deferred changes to the log, and clear the rows' ``log_id``."""
+    if not found:
+        return
+    _INSERT.run_many(conn, [change for _, change in found])
+    keep.run_many(conn, [key for key, _ in found])
