@@ -1,4 +1,5 @@
-"""PostgreSQL connections the server has dropped are replaced before a call uses them.
+"""PostgreSQL connections the server has dropped are replaced before a call uses them, or
+the call runs again on a new connection; a connection lost at commit is reported, not retried.
 
 The pool pings a connection at checkout only when it has been idle for
 ``engine.PING_AFTER_IDLE_SECONDS`` (a ping on every checkout cost a round trip per call).
@@ -7,10 +8,12 @@ The pool pings a connection at checkout only when it has been idle for
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import psycopg
 import pytest
 
+from mllineage.errors import InternalFailure
 from mllineage.store.sql import engine
 from mllineage.store.sql.store import SqlStore
 from tests.conftest import POSTGRES_URL, fresh_account_id, needs_postgres
@@ -31,5 +34,49 @@ def test_a_connection_the_server_dropped_is_replaced(monkeypatch: pytest.MonkeyP
         store.create_context(ContextName="after", ContextType="Run")
         names = {c["ContextName"] for c in store.list_contexts()["ContextSummaries"]}
         assert names == {"before", "after"}
+    finally:
+        store.close()
+
+
+@needs_postgres
+def test_a_call_on_a_connection_dropped_just_now_runs_again() -> None:
+    """Within the idle time no ping runs: the call meets the dropped connection, and runs
+    once more on a new one (its transaction was never committed)."""
+    assert POSTGRES_URL
+    store = SqlStore(POSTGRES_URL, account_id=fresh_account_id())
+    try:
+        store.create_context(ContextName="before", ContextType="Run")
+        with store.db.engine.connect() as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+            while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+                time.sleep(0.01)  # (until the backend is gone)
+        store.create_context(ContextName="after", ContextType="Run")
+        names = {c["ContextName"] for c in store.list_contexts()["ContextSummaries"]}
+        assert names == {"before", "after"}
+    finally:
+        store.close()
+
+
+@needs_postgres
+def test_a_connection_lost_at_commit_is_reported_not_run_again() -> None:
+    """A commit whose connection drops may or may not have landed: the call fails (once)
+    instead of being run again."""
+    assert POSTGRES_URL
+    store = SqlStore(POSTGRES_URL, account_id=fresh_account_id())
+    runs = []
+
+    def idle_until_dropped(conn: Any) -> None:
+        runs.append(1)
+        conn.exec_driver_sql("SET idle_in_transaction_session_timeout = '50ms'")
+        conn.exec_driver_sql("SELECT 1")
+        time.sleep(0.5)  # the server ends the session meanwhile
+
+    try:
+        with pytest.raises(InternalFailure, match="lost while committing"):
+            store.db.run(idle_until_dropped, write=True)
+        assert runs == [1]
+        store.create_context(ContextName="after", ContextType="Run")  # the pool recovered
     finally:
         store.close()

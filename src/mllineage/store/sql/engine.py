@@ -315,7 +315,15 @@ class Database:
                 except BaseException:
                     conn.rollback()
                     raise
-                conn.commit()
+                try:
+                    conn.commit()
+                except DBAPIError as error:
+                    if error.connection_invalidated:  # (not for run() to try again)
+                        raise InternalFailure(
+                            "the connection to the database was lost while committing: "
+                            "the call may or may not have been applied"
+                        ) from error
+                    raise
         finally:
             if self._memory_lock is not None:
                 self._memory_lock.release()
@@ -340,6 +348,11 @@ class Database:
                 with self._connection(write) as conn:
                     return fn(conn)
             except DBAPIError as error:
+                if error.connection_invalidated and attempt == 0:
+                    # The server dropped the connection (a restart, an idle timeout, a
+                    # terminated backend) before the transaction committed, so it was rolled
+                    # back: run it once more, on a new connection.
+                    continue
                 if not _is_transient(error):
                     raise InternalFailure(f"database error: {error.orig}") from error
                 if attempt == _RETRIES - 1:
