@@ -19,21 +19,31 @@ from mllineage.store.sql.store import SqlStore
 from tests.conftest import POSTGRES_URL, fresh_account_id, needs_postgres
 
 
+def _drop_then_create(store: SqlStore, pause: float) -> None:
+    """Make a context, have the server end the pooled connection, wait ``pause`` seconds
+    once it is gone, and make another: both must be there."""
+    assert POSTGRES_URL
+    store.create_context(ContextName="before", ContextType="Run")
+    with store.db.engine.connect() as conn:  # the pool's one connection, given back
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+        while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
+            time.sleep(0.01)
+    time.sleep(pause)
+    store.create_context(ContextName="after", ContextType="Run")
+    names = {c["ContextName"] for c in store.list_contexts()["ContextSummaries"]}
+    assert names == {"before", "after"}
+
+
 @needs_postgres
 def test_a_connection_the_server_dropped_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Idle past the threshold: the ping at checkout finds it dead."""
     assert POSTGRES_URL
     monkeypatch.setattr(engine, "PING_AFTER_IDLE_SECONDS", 0.2)
     store = SqlStore(POSTGRES_URL, account_id=fresh_account_id())
     try:
-        store.create_context(ContextName="before", ContextType="Run")
-        with store.db.engine.connect() as conn:  # the pool's one connection, given back
-            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
-        time.sleep(0.3)
-        store.create_context(ContextName="after", ContextType="Run")
-        names = {c["ContextName"] for c in store.list_contexts()["ContextSummaries"]}
-        assert names == {"before", "after"}
+        _drop_then_create(store, pause=0.3)
     finally:
         store.close()
 
@@ -45,16 +55,7 @@ def test_a_call_on_a_connection_dropped_just_now_runs_again() -> None:
     assert POSTGRES_URL
     store = SqlStore(POSTGRES_URL, account_id=fresh_account_id())
     try:
-        store.create_context(ContextName="before", ContextType="Run")
-        with store.db.engine.connect() as conn:
-            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
-            while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
-                time.sleep(0.01)  # (until the backend is gone)
-        store.create_context(ContextName="after", ContextType="Run")
-        names = {c["ContextName"] for c in store.list_contexts()["ContextSummaries"]}
-        assert names == {"before", "after"}
+        _drop_then_create(store, pause=0)
     finally:
         store.close()
 
