@@ -86,6 +86,13 @@ _DETAIL_SORT_BY = ("Name", "CreationTime")
 
 _ARTIFACT_NAME = func.coalesce(entities.c.name, "")
 INSERT_ENTITY = insert_into(entities)
+# PostgreSQL: a new entity and its creation's change in one statement (a row that conflicts
+# with an existing identity is skipped, and so is its change: rowcount 0).
+_CREATE_LOGGED = Statement(
+    f"WITH made AS ({INSERT_ENTITY.sql} ON CONFLICT DO NOTHING RETURNING arn) "
+    "INSERT INTO changes (at, scope, arn, op, actor, detail) "
+    "SELECT :at, :scope, made.arn, :op, :actor, :detail FROM made"
+)
 _NAME_BY_ARN = Statement("SELECT name FROM entities WHERE arn = :arn")
 _BY_SOURCE_KEY = Statement("SELECT arn FROM entities WHERE scope = :scope AND source_key = :key")
 
@@ -251,17 +258,22 @@ class EntityOps(SqlCore):
         row, state = self._prepare(kind_name, request, at)
 
         def tx(conn: Connection) -> None:
-            # SQLite's unique indexes refuse a duplicate and undo only the failed statement,
-            # so the lookup that names what exists is made only then (a create saves a
-            # statement). PostgreSQL aborts the transaction on a failed statement: look first.
+            # The insert comes first, and the lookup that names what exists is made only when
+            # a unique index refuses it. On SQLite the failed statement alone is undone; on
+            # PostgreSQL (where a failed statement aborts the transaction) the row and its
+            # change go in one statement that skips a conflicting row.
             if not self.db.is_sqlite:
-                self._refuse_existing(conn, kind, row, state["source"])
+                log = {"at": at, "op": f"Create{kind.noun}", "actor": self.actor_json}
+                made = _CREATE_LOGGED.run(conn, row | log | {"detail": dumps(state)}).rowcount
+                if made != 1:
+                    self._refuse_existing(conn, kind, row, state["source"])
+                    # (gone again meanwhile: a concurrent writer won the race and deleted it)
+                    raise self._exists_error(kind, state["name"], state["source"])
+                return
             try:
                 INSERT_ENTITY.run(conn, row)
             except IntegrityError:
-                if self.db.is_sqlite:
-                    self._refuse_existing(conn, kind, row, state["source"])
-                # PostgreSQL: a concurrent writer won the race for the same identity
+                self._refuse_existing(conn, kind, row, state["source"])
                 raise self._exists_error(kind, state["name"], state["source"]) from None
             self._record(conn, at, row["arn"], f"Create{kind.noun}", state)
 
