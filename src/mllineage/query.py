@@ -11,6 +11,7 @@ from typing import Any
 from mllineage import limits, validation
 from mllineage.graph import LineageGraph
 from mllineage.session import Session, resolve_session
+from mllineage.store.common import collector_paused
 
 
 class LineageEntityEnum(Enum):
@@ -196,7 +197,8 @@ class LineageQuery:
                 ``ResourceLimitExceeded`` past 10,000 vertices, 100,000 edges or 60 s.
         """
         session = resolve_session(self.sagemaker_session)
-        answer = session.store.lineage_graph(**self._request())
+        with collector_paused():  # (the answer is thousands of new containers)
+            answer = session.store.lineage_graph(**self._request())
         vertices = answer["Vertices"]
         for vertex in vertices:  # the answer's own dicts, reshaped in place (no copies)
             vertex["Type"] = vertex.pop("LineageType")

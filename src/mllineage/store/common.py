@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import functools
+import gc
 import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -60,6 +62,36 @@ def check_members(
     if missing:
         raise ValueError(f"missing required parameter(s) {', '.join(missing)}")
     return present
+
+
+_pause_lock = threading.Lock()
+_pauses = 0  # calls in progress that have paused the cycle collector
+_paused_by_us = False
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a call builds tens of thousands of small
+    containers (a bulk write, a large lineage answer). None of them is garbage before the call
+    ends, yet every 700 of them start a collection, and every few of those walk every object
+    the process holds: a third of a large PutLineage's Python time, measured, and 25-50 ms
+    pauses in one repeated depth-20 query in four. Reference counting still frees what it
+    frees. Calls of several threads share the pause: the collector resumes when the last one
+    ends, and only if it was on when the first began (one turned off by the application
+    stays off)."""
+    global _pauses, _paused_by_us
+    with _pause_lock:
+        if _pauses == 0:
+            _paused_by_us = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _paused_by_us:
+                gc.enable()
 
 
 _clock_lock = threading.Lock()

@@ -21,6 +21,7 @@ from mllineage import limits, validation
 from mllineage.errors import ResourceLimitExceeded, ResourceNotFound
 from mllineage.store.common import (
     check_members,
+    collector_paused,
     datetime_to_us,
     decode_position,
     encode_token,
@@ -367,6 +368,7 @@ class QueryOps(SqlCore):
         """The query over the graph as it stood at ``at`` (see ``history.HistoryOps``)."""
         raise NotImplementedError
 
+    @collector_paused()  # (an answer is thousands of new containers)
     def _lineage_graph(self, **request: Any) -> dict[str, Any]:
         spec, req = parse_query(request, extra=("AsOf",), extensions=True)
         if "AsOf" in req:
@@ -388,6 +390,7 @@ class QueryOps(SqlCore):
             "Edges": graph.edges,
         }
 
+    @collector_paused()
     def _query_lineage(self, **request: Any) -> dict[str, Any]:
         spec, req = parse_query(request, extra=("MaxResults", "NextToken"))
         page_size = None
