@@ -23,6 +23,8 @@ from mllineage.store.base import Store
 class BulkRef:
     """An entity written by a bulk block; its ``arn`` is set when the block is written."""
 
+    __slots__ = ("index", "kind", "name", "_arn")
+
     def __init__(self, index: int, kind: str, name: str | None) -> None:
         self.index = index
         self.kind = kind
@@ -66,7 +68,8 @@ class BulkWriter:
     def _add(self, kind: str, request: dict[str, Any], name_key: str) -> BulkRef:
         self._check_open()
         ref = BulkRef(len(self._entities), kind, request.get(name_key))
-        self._entities.append({"EntityKind": kind, **request})
+        request["EntityKind"] = kind  # (the request is this call's own)
+        self._entities.append(request)
         self._refs.append(ref)
         return ref
 
@@ -130,7 +133,8 @@ class BulkWriter:
         """Add an association; each end is a :class:`BulkRef` of this block or the ARN of an
         existing entity."""
         self._check_open()
-        validation.check_association_type(association_type, "association_type")
+        if association_type not in validation.ASSOCIATION_TYPES:  # (the message when needed)
+            validation.check_association_type(association_type, "association_type")
         self._associations.append(
             {
                 "Source": self._end(source, "source"),

@@ -32,7 +32,7 @@ from mllineage.store.sql import dag, deferred
 from mllineage.store.sql.associations import AssociationOps
 from mllineage.store.sql.core import KINDS
 from mllineage.store.sql.engine import RowInsert, Statement
-from mllineage.store.sql.entities import EntityOps
+from mllineage.store.sql.entities import _CREATE_MEMBERS, EntityOps
 from mllineage.store.sql.graph_sql import chunks, entities_where
 from mllineage.store.sql.schema import associations, changes, entities
 
@@ -43,6 +43,7 @@ _RESTORE_EDGE = ("CreationTime", "CreatedBy")
 _HEX32 = re.compile("[0-9a-f]{32}")
 _CREATE_OP = {kind: f"Create{KINDS[kind].noun}" for kind in KINDS}
 _EDGE_MEMBERS = frozenset({"Source", "Destination", "AssociationType"})
+_ITEM_MEMBERS = {kind: members | {"EntityKind"} for kind, members in _CREATE_MEMBERS.items()}
 
 
 Ref = tuple[str, Any]  # ("new", index) or ("arn", arn)
@@ -73,7 +74,11 @@ class BulkOps(EntityOps, AssociationOps):
         prepared = [self._bulk_row(i, e, at, restore) for i, e in enumerate(entity_requests)]
         rows = [row for row, _ in prepared]
         _refuse_duplicate_identities(rows)
-        stamps = [self._edge_stamp(i, e, at, restore) for i, e in enumerate(edge_requests)]
+        stamps = (
+            [self._edge_stamp(i, e, at, restore) for i, e in enumerate(edge_requests)]
+            if restore
+            else [(at, self.actor_json)] * len(edge_requests)
+        )
         edges = [
             self._bulk_edge(i, _without(e, _RESTORE_EDGE) if restore else e, len(rows))
             for i, e in enumerate(edge_requests)
@@ -151,12 +156,18 @@ class BulkOps(EntityOps, AssociationOps):
     def _bulk_row(
         self, index: int, item: Any, at: int, restore: bool
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        if not isinstance(item, Mapping):
+        if not validation.is_mapping(item):
             raise ValueError(f"Entities[{index}] must be a dict, got {type(item).__name__}")
-        body = dict(item)
-        kind = body.pop("EntityKind", None)
+        kind = item.get("EntityKind")
         if kind not in validation.ENTITY_KINDS:  # (the message is made only when needed)
             validation.check_choice(kind, f"Entities[{index}].EntityKind", validation.ENTITY_KINDS)
+        if not restore and _ITEM_MEMBERS[kind].issuperset(item):
+            try:  # (the item as it is: its EntityKind is not read again)
+                return self._prepare_members(kind, item, at)
+            except ValueError as error:
+                raise ValueError(f"Entities[{index}]: {error}") from None
+        body = dict(item)
+        del body["EntityKind"]
         kept = {k: body.pop(k) for k in _RESTORE_ENTITY if k in body} if restore else {}
         try:
             row, state = self._prepare(kind, body, at)
@@ -208,12 +219,20 @@ class BulkOps(EntityOps, AssociationOps):
             raise ValidationException(f"{arn} already exists")
 
     def _bulk_edge(self, index: int, item: Any, count: int) -> tuple[Ref, Ref, str]:
-        if not isinstance(item, Mapping):
+        if not validation.is_mapping(item):
             raise ValueError(f"Associations[{index}] must be a dict, got {type(item).__name__}")
-        body = check_members(item, _EDGE_MEMBERS, ("Source", "Destination"))
-        source = _ref(body["Source"], index, "Source", count)
-        destination = _ref(body["Destination"], index, "Destination", count)
-        kind = body.get("AssociationType", "AssociatedWith")
+        # Three members, none None, are these and no other (check_members, made short).
+        kind = item.get("AssociationType")
+        if (
+            len(item) != 3
+            or kind is None
+            or item.get("Source") is None
+            or item.get("Destination") is None
+        ):
+            body = check_members(item, _EDGE_MEMBERS, ("Source", "Destination"))
+            kind = body.get("AssociationType", "AssociatedWith")
+        source = _ref(item["Source"], index, "Source", count)
+        destination = _ref(item["Destination"], index, "Destination", count)
         if kind not in validation.ASSOCIATION_TYPES:  # (the message is made only when needed)
             validation.check_association_type(kind, f"Associations[{index}].AssociationType")
         if source == destination:
@@ -387,6 +406,11 @@ def _position(conn: Connection, entity_id: int) -> int:
 
 
 def _refuse_duplicate_identities(rows: list[dict[str, Any]]) -> None:
+    # The ARN of an action or a context is its kind and name: that of a named row will do.
+    named = [row["arn"] for row in rows if row["name_key"] is not None]
+    keys = [row["source_key"] for row in rows if row["source_key"] is not None]
+    if len(set(named)) == len(named) and len(set(keys)) == len(keys):
+        return
     seen: set[tuple[str, str]] = set()
     for index, row in enumerate(rows):
         for key in (("name", row["kind"], row["name_key"]), ("source", "", row["source_key"])):
