@@ -277,7 +277,10 @@ class BulkOps(EntityOps, AssociationOps):
         self, conn: Connection, edges: list[tuple[Ref, Ref, str]]
     ) -> dict[str, tuple[int, int]]:
         """(id, position) of every existing entity an association names."""
-        arns = sorted({ref[1] for s, d, _ in edges for ref in (s, d) if ref[0] == "arn"})
+        arns = sorted(
+            {s[1] for s, _, _ in edges if s[0] == "arn"}
+            | {d[1] for _, d, _ in edges if d[0] == "arn"}
+        )
         found = {
             arn: (entity_id, topo if topo is not None else entity_id)
             for arn, entity_id, topo, scope in entities_where(
@@ -301,12 +304,10 @@ class BulkOps(EntityOps, AssociationOps):
         stamps: list[tuple[int, str]],
         log_ids: Sequence[int | None],
     ) -> None:
-        new = [(row["id"], row["topo"] or row["id"]) for row in rows]
-
-        def resolve(ref: Ref) -> tuple[int, int]:
-            return new[ref[1]] if ref[0] == "new" else existing[ref[1]]
-
-        resolved = [(resolve(s), resolve(d), t) for s, d, t in edges]
+        # (id, position) of each end: a Ref's kind names where, by index or by ARN.
+        ends: dict[str, Any] = {"new": [(r["id"], r["topo"] or r["id"]) for r in rows]}
+        ends["arn"] = existing
+        resolved = [(ends[s[0]][s[1]], ends[d[0]][d[1]], t) for s, d, t in edges]
         pairs = [(s[0], d[0]) for s, d, _ in resolved]
         if len(set(pairs)) != len(pairs):
             raise ValidationException("Associations lists the same association twice")
@@ -316,7 +317,9 @@ class BulkOps(EntityOps, AssociationOps):
                 p
                 for p, (s, d, _) in zip(pairs, edges, strict=True)
                 if s[0] == "arn" and d[0] == "arn"
-            ],
+            ]
+            if existing
+            else [],
         )
         self._check_degrees(conn, pairs, {i for i, _ in existing.values()})
         edge_rows = [
@@ -327,9 +330,8 @@ class BulkOps(EntityOps, AssociationOps):
         ]
         forward = [i for i, (s, d, _) in enumerate(resolved) if s[1] < d[1]]
         INSERT_EDGE_ROWS.run_many(conn, [edge_rows[i] for i in forward])
-        for index, (s, d, _) in enumerate(resolved):
-            if s[1] < d[1]:
-                continue
+        for index in [i for i, (s, d, _) in enumerate(resolved) if s[1] >= d[1]]:
+            s, d, _ = resolved[index]
             src_topo, dst_topo = (_position(conn, s[0]), _position(conn, d[0]))
             try:
                 dag.order_for_edge(conn, s[0], src_topo, d[0], dst_topo)
@@ -352,8 +354,13 @@ class BulkOps(EntityOps, AssociationOps):
     def _check_degrees(
         self, conn: Connection, pairs: list[tuple[int, int]], existing_ids: set[int]
     ) -> None:
-        added = Counter(s for s, _ in pairs)
-        added.update(d for _, d in pairs)
+        added = Counter(map(operator.itemgetter(0), pairs))
+        added.update(map(operator.itemgetter(1), pairs))
+        if (
+            not existing_ids
+            and max(added.values(), default=0) <= limits.MAX_ASSOCIATIONS_PER_ENTITY
+        ):
+            return  # (the loop below, made short: no entity to look up)
         for entity_id, count in added.items():
             total = count + (self._degree(conn, entity_id) if entity_id in existing_ids else 0)
             if total > limits.MAX_ASSOCIATIONS_PER_ENTITY:
