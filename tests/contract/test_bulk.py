@@ -285,6 +285,47 @@ def test_session_bulk_writes_on_exit_and_sets_arns(tmp_path: Any) -> None:
         assert len(graph["Vertices"]) == 2
 
 
+def _entity_details(session: Session) -> list[dict[str, Any]]:
+    """Every entity as described, with its tags, without the ARN and the times."""
+    out = []
+    for kind in ("artifact", "action", "context"):
+        for entity in session.store.list_entity_details(EntityKind=kind)["Entities"]:
+            arn = entity[f"{kind.title()}Arn"]
+            entity["Tags"] = session.store.list_tags(ResourceArn=arn)["Tags"]
+            out.append({k: v for k, v in entity.items() if not k.endswith(("Arn", "Time"))})
+    return out
+
+
+def test_session_bulk_writes_what_a_plain_put_lineage_writes(tmp_path: Any) -> None:
+    """The SQL store does not check again what ``Session.bulk()`` checked: it must still
+    write what PutLineage writes of the same items in a plain list."""
+    with (
+        Session(f"sqlite:///{tmp_path}/bulk.db") as bulk_session,
+        Session(f"sqlite:///{tmp_path}/plain.db") as plain_session,
+    ):
+        with bulk_session.bulk() as bulk:
+            bulk.artifact(
+                artifact_type="Dataset",
+                source={
+                    "source_uri": "s3://b/d",
+                    "source_types": [{"SourceIdType": "MD5Hash", "Value": "x"}],
+                },
+                properties={"k": "v"},
+                tags=[{"Key": "t", "Value": "1"}, {"Key": "t", "Value": "2"}],
+                metadata_properties={"CommitId": "c"},
+            )
+            bulk.action(
+                action_name="Train",
+                action_type="Training",
+                source={"source_uri": "s3://b/code", "source_type": "git"},
+                status="Completed",
+                description="",
+            )
+            bulk.context(context_type="Pipeline", description="d")
+        plain_session.store.put_lineage(Entities=list(bulk._entities))
+        assert _entity_details(bulk_session) == _entity_details(plain_session)
+
+
 def _add_then_fail(session: Session) -> None:
     with session.bulk() as bulk:
         bulk.artifact(artifact_type="Dataset", source={"source_uri": "s3://b/d"})
