@@ -14,14 +14,12 @@ above them, they take fresh positions above every one in use instead.
 
 from __future__ import annotations
 
-import gc
 import heapq
 import json
 import operator
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select, tuple_
@@ -29,7 +27,14 @@ from sqlalchemy.engine import Connection
 
 from mllineage import limits, validation
 from mllineage.errors import ResourceLimitExceeded, ResourceNotFound, ValidationException
-from mllineage.store.common import CheckedEntities, check_members, datetime_to_us, dumps, now_us
+from mllineage.store.common import (
+    CheckedEntities,
+    check_members,
+    collector_paused,
+    datetime_to_us,
+    dumps,
+    now_us,
+)
 from mllineage.store.sql import dag, deferred
 from mllineage.store.sql.associations import AssociationOps
 from mllineage.store.sql.core import KINDS
@@ -62,28 +67,10 @@ _NEXT_IDS = Statement(
 )
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a call builds and writes tens of thousands of
-    small containers. None of them is garbage before the call ends, yet every 700 of them
-    start a collection, and every few of those walk all the objects the process holds: a
-    third of PutLineage's Python time at 60,000 items, measured. Reference counting still
-    frees what it frees; the collector resumes (unless it was off already) when the call
-    ends, and catches up with any cycles then."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 class BulkOps(EntityOps, AssociationOps):
     """The PutLineage extension."""
 
-    @_collector_paused()
+    @collector_paused()  # (a call makes tens of thousands of new containers)
     def _put_lineage(self, **request: Any) -> dict[str, Any]:
         req = check_members(request, ("Entities", "Associations", "Restore"))
         restore = validation.check_bool(req.get("Restore", False), "Restore")
