@@ -21,7 +21,7 @@ def _normalise_keys(
     source: Mapping[str, Any], names: dict[str, str], arg: str, extra: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """Accept both the snake_case keys of the spec and the wire's PascalCase keys."""
-    wire_names = set(names.values())
+    wire_names = names.values()  # (two or three: a set would cost more than it saves)
     out: dict[str, Any] = {}
     for key, value in source.items():
         if key in names:
@@ -35,7 +35,7 @@ def _normalise_keys(
 
 def artifact_source_to_wire(source: Any, arg: str = "source") -> dict[str, Any]:
     """``{"source_uri": ..., "source_types": [...]}`` -> ``{"SourceUri", "SourceTypes"}``."""
-    if not isinstance(source, Mapping):
+    if not validation.is_mapping(source):
         raise ValueError(f"{arg} must be a dict with 'source_uri', got {type(source).__name__}")
     wire = _normalise_keys(source, _ARTIFACT_SOURCE_KEYS, arg)
     if wire.get("SourceTypes") is None:
@@ -46,7 +46,7 @@ def artifact_source_to_wire(source: Any, arg: str = "source") -> dict[str, Any]:
 def simple_source_to_wire(source: Any, arg: str = "source") -> dict[str, Any]:
     """An action's or context's source. A single ``source_types`` entry (as an artifact's
     source is written) is kept as ``SourceType``/``SourceId``."""
-    if not isinstance(source, Mapping):
+    if not validation.is_mapping(source):
         raise ValueError(f"{arg} must be a dict with 'source_uri', got {type(source).__name__}")
     wire = _normalise_keys(source, _SIMPLE_SOURCE_KEYS, arg, extra=("source_types",))
     types = wire.pop("source_types", None)

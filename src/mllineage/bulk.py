@@ -18,10 +18,13 @@ from typing import Any
 from mllineage import validation
 from mllineage.entities import Action, Artifact, Context
 from mllineage.store.base import Store
+from mllineage.store.common import CheckedEntities
 
 
 class BulkRef:
     """An entity written by a bulk block; its ``arn`` is set when the block is written."""
+
+    __slots__ = ("index", "kind", "name", "_arn")
 
     def __init__(self, index: int, kind: str, name: str | None) -> None:
         self.index = index
@@ -46,7 +49,7 @@ class BulkWriter:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._entities: list[dict[str, Any]] = []
+        self._entities = CheckedEntities()
         self._refs: list[BulkRef] = []
         self._associations: list[dict[str, Any]] = []
         self.written = False
@@ -66,7 +69,8 @@ class BulkWriter:
     def _add(self, kind: str, request: dict[str, Any], name_key: str) -> BulkRef:
         self._check_open()
         ref = BulkRef(len(self._entities), kind, request.get(name_key))
-        self._entities.append({"EntityKind": kind, **request})
+        request["EntityKind"] = kind  # (the request is this call's own)
+        self._entities.append(request)
         self._refs.append(ref)
         return ref
 
@@ -130,7 +134,8 @@ class BulkWriter:
         """Add an association; each end is a :class:`BulkRef` of this block or the ARN of an
         existing entity."""
         self._check_open()
-        validation.check_association_type(association_type, "association_type")
+        if association_type not in validation.ASSOCIATION_TYPES:  # (the message when needed)
+            validation.check_association_type(association_type, "association_type")
         self._associations.append(
             {
                 "Source": self._end(source, "source"),

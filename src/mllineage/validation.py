@@ -33,6 +33,10 @@ _ARN_RE = re.compile(
     r"(?P<kind>[a-z\-]+)/(?P<resource>.+)"
 )
 _TAG_PUNCTUATION = set("_.:/=+-@")
+_TAG_MEMBERS = frozenset({"Key", "Value"})
+_ARTIFACT_SOURCE_MEMBERS = frozenset({"SourceUri", "SourceTypes"})
+_SOURCE_TYPE_MEMBERS = frozenset({"SourceIdType", "Value"})
+_SIMPLE_SOURCE_MEMBERS = frozenset({"SourceUri", "SourceType", "SourceId"})
 # Unicode categories Cc (control characters) and Cs (lone surrogates).
 _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -55,6 +59,12 @@ class ParsedArn:
 
 def arn_scope(region: str, account: str) -> str:
     return f"arn:aws:sagemaker:{region}:{account}:"
+
+
+def is_mapping(value: Any) -> bool:
+    """``isinstance(value, Mapping)``, at once for a dict: the ABC's check costs 0.3 µs, and
+    a bulk call makes it several times per item."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _describe(value: Any) -> str:
@@ -102,7 +112,7 @@ def check_status(value: Any, arg: str) -> str:
 
 def check_properties(value: Any, arg: str) -> dict[str, str]:
     """At most 30 string properties, keys and values 1-256 characters."""
-    if not isinstance(value, Mapping):
+    if not is_mapping(value):
         raise ValueError(f"{arg} must be a dict of strings, got {type(value).__name__}")
     if len(value) > limits.MAX_PROPERTIES:
         raise ValueError(
@@ -150,12 +160,12 @@ def check_tags(value: Any, arg: str) -> list[dict[str, str]]:
         raise ValueError(f"{arg} has {len(tags)} tags; at most {limits.MAX_TAGS} are allowed")
     merged: dict[str, str] = {}
     for tag in tags:
-        if not isinstance(tag, Mapping) or "Key" not in tag:
+        if not is_mapping(tag) or "Key" not in tag:
             raise ValueError(
                 f"{arg} entries must be dicts with 'Key' and 'Value', got {_describe(tag)}"
             )
-        unknown = set(tag) - {"Key", "Value"}
-        if unknown:
+        if not _TAG_MEMBERS.issuperset(tag):
+            unknown = set(tag) - _TAG_MEMBERS
             raise ValueError(f"{arg} entry has unknown fields {sorted(unknown)}")
         key = check_tag_text(tag["Key"], f"{arg} Key", min_len=1, max_len=limits.TAG_KEY_MAX_LENGTH)
         val = check_tag_text(
@@ -181,10 +191,10 @@ def check_source_uri(value: Any, arg: str) -> str:
 
 def check_artifact_source(value: Any, arg: str) -> dict[str, Any]:
     """``{"SourceUri": ..., "SourceTypes": [{"SourceIdType": ..., "Value": ...}]}``."""
-    if not isinstance(value, Mapping):
+    if not is_mapping(value):
         raise ValueError(f"{arg} must be a dict, got {type(value).__name__}")
-    unknown = set(value) - {"SourceUri", "SourceTypes"}
-    if unknown:
+    if not _ARTIFACT_SOURCE_MEMBERS.issuperset(value):
+        unknown = set(value) - _ARTIFACT_SOURCE_MEMBERS
         raise ValueError(f"{arg} has unknown fields {sorted(unknown)}")
     if "SourceUri" not in value:
         raise ValueError(f"{arg}.SourceUri is required")
@@ -198,7 +208,7 @@ def check_artifact_source(value: Any, arg: str) -> dict[str, Any]:
             )
         types = []
         for entry in entries:
-            if not isinstance(entry, Mapping) or set(entry) != {"SourceIdType", "Value"}:
+            if not is_mapping(entry) or set(entry) != _SOURCE_TYPE_MEMBERS:
                 raise ValueError(
                     f"{arg}.SourceTypes entries must be dicts with exactly 'SourceIdType' and "
                     f"'Value', got {_describe(entry)}"
@@ -224,10 +234,10 @@ def check_artifact_source(value: Any, arg: str) -> dict[str, Any]:
 
 def check_simple_source(value: Any, arg: str) -> dict[str, str]:
     """An action's or context's ``{"SourceUri": ..., "SourceType": ..., "SourceId": ...}``."""
-    if not isinstance(value, Mapping):
+    if not is_mapping(value):
         raise ValueError(f"{arg} must be a dict, got {type(value).__name__}")
-    unknown = set(value) - {"SourceUri", "SourceType", "SourceId"}
-    if unknown:
+    if not _SIMPLE_SOURCE_MEMBERS.issuperset(value):
+        unknown = set(value) - _SIMPLE_SOURCE_MEMBERS
         raise ValueError(f"{arg} has unknown fields {sorted(unknown)}")
     if "SourceUri" not in value:
         raise ValueError(f"{arg}.SourceUri is required")
@@ -242,7 +252,7 @@ def check_simple_source(value: Any, arg: str) -> dict[str, str]:
 
 def check_metadata_properties(value: Any, arg: str) -> dict[str, str]:
     allowed = ("CommitId", "Repository", "GeneratedBy", "ProjectId")
-    if not isinstance(value, Mapping):
+    if not is_mapping(value):
         raise ValueError(f"{arg} must be a dict, got {type(value).__name__}")
     unknown = set(value) - set(allowed)
     if unknown:

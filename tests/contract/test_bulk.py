@@ -167,6 +167,58 @@ def test_put_lineage_is_all_or_nothing(
     assert _entity_count(store) == before
 
 
+@pytest.mark.parametrize(
+    ("kind", "request_"),
+    [
+        pytest.param("action", {"ActionName": "a", "ActionType": None}, id="missing-type"),
+        pytest.param("action", {"ActionType": "T"}, id="missing-name"),
+        pytest.param("artifact", {"ArtifactName": "x"}, id="missing-artifact-type"),
+        pytest.param("action", {"ActionName": "a", "ActionType": "T", "Bogus": 1}, id="unknown"),
+        pytest.param("action", {"ActionName": "a b", "ActionType": "T"}, id="bad-name"),
+        pytest.param("action", {"ActionName": "a", "ActionType": ""}, id="empty-type"),
+        pytest.param(
+            "action", {"ActionName": "a", "ActionType": "T", "Status": "Done"}, id="bad-status"
+        ),
+        pytest.param(
+            "artifact",
+            {"ArtifactType": "T", "Source": {"SourceUri": "s3://x", "X": 1}},
+            id="bad-source",
+        ),
+        pytest.param(
+            "context", {"ContextName": "c", "ContextType": "T", "Tags": [{"K": 1}]}, id="bad-tag"
+        ),
+    ],
+)
+def test_put_lineage_refuses_an_entity_as_create_does(
+    store: Store, kind: str, request_: dict[str, Any]
+) -> None:
+    with pytest.raises(ValidationException) as single:
+        getattr(store, f"create_{kind}")(**request_)
+    with pytest.raises(ValidationException) as bulk:
+        store.put_lineage(Entities=[{"EntityKind": kind, **request_}])
+    assert bulk.value.message == f"Entities[0]: {single.value.message}"
+
+
+def test_put_lineage_reads_members_that_are_none_as_absent(store: Store) -> None:
+    name = unique()
+    answer = store.put_lineage(
+        Entities=[
+            {"EntityKind": "action", "ActionName": name, "ActionType": "T", "Status": None},
+            {"EntityKind": "artifact", "ArtifactName": None, "ArtifactType": "T", "Tags": None},
+        ],
+        Associations=[{"Source": 0, "Destination": 1, "AssociationType": None}],
+    )
+    action, artifact = answer["Arns"]
+    assert "Status" not in store.describe_action(ActionName=name)
+    [edge] = store.list_associations(SourceArn=action)["AssociationSummaries"]
+    assert (edge["DestinationArn"], edge["AssociationType"]) == (artifact, "AssociatedWith")
+    with refused(ValidationException, r"unknown parameter\(s\) Bogus; valid parameters: Assoc"):
+        store.put_lineage(
+            Entities=[{"EntityKind": "action", "ActionName": unique(), "ActionType": "T"}],
+            Associations=[{"Source": 0, "Destination": 0, "Bogus": 1}],
+        )
+
+
 def test_put_lineage_refuses_an_identity_that_exists(store: Store) -> None:
     name = unique()
     store.create_action(ActionName=name, ActionType="Training")
@@ -231,6 +283,47 @@ def test_session_bulk_writes_on_exit_and_sets_arns(tmp_path: Any) -> None:
         assert edge.destination_arn == train.arn
         graph = LineageQuery([train.arn], "Ascendants", sagemaker_session=session).query()
         assert len(graph["Vertices"]) == 2
+
+
+def _entity_details(session: Session) -> list[dict[str, Any]]:
+    """Every entity as described, with its tags, without the ARN and the times."""
+    out = []
+    for kind in ("artifact", "action", "context"):
+        for entity in session.store.list_entity_details(EntityKind=kind)["Entities"]:
+            arn = entity[f"{kind.title()}Arn"]
+            entity["Tags"] = session.store.list_tags(ResourceArn=arn)["Tags"]
+            out.append({k: v for k, v in entity.items() if not k.endswith(("Arn", "Time"))})
+    return out
+
+
+def test_session_bulk_writes_what_a_plain_put_lineage_writes(tmp_path: Any) -> None:
+    """The SQL store does not check again what ``Session.bulk()`` checked: it must still
+    write what PutLineage writes of the same items in a plain list."""
+    with (
+        Session(f"sqlite:///{tmp_path}/bulk.db") as bulk_session,
+        Session(f"sqlite:///{tmp_path}/plain.db") as plain_session,
+    ):
+        with bulk_session.bulk() as bulk:
+            bulk.artifact(
+                artifact_type="Dataset",
+                source={
+                    "source_uri": "s3://b/d",
+                    "source_types": [{"SourceIdType": "MD5Hash", "Value": "x"}],
+                },
+                properties={"k": "v"},
+                tags=[{"Key": "t", "Value": "1"}, {"Key": "t", "Value": "2"}],
+                metadata_properties={"CommitId": "c"},
+            )
+            bulk.action(
+                action_name="Train",
+                action_type="Training",
+                source={"source_uri": "s3://b/code", "source_type": "git"},
+                status="Completed",
+                description="",
+            )
+            bulk.context(context_type="Pipeline", description="d")
+        plain_session.store.put_lineage(Entities=list(bulk._entities))
+        assert _entity_details(bulk_session) == _entity_details(plain_session)
 
 
 def _add_then_fail(session: Session) -> None:

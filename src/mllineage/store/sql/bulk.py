@@ -27,12 +27,19 @@ from sqlalchemy.engine import Connection
 
 from mllineage import limits, validation
 from mllineage.errors import ResourceLimitExceeded, ResourceNotFound, ValidationException
-from mllineage.store.common import check_members, datetime_to_us, dumps, now_us
+from mllineage.store.common import (
+    CheckedEntities,
+    check_members,
+    collector_paused,
+    datetime_to_us,
+    dumps,
+    now_us,
+)
 from mllineage.store.sql import dag, deferred
 from mllineage.store.sql.associations import AssociationOps
 from mllineage.store.sql.core import KINDS
 from mllineage.store.sql.engine import RowInsert, Statement
-from mllineage.store.sql.entities import EntityOps
+from mllineage.store.sql.entities import _CREATE_MEMBERS, EntityOps
 from mllineage.store.sql.graph_sql import chunks, entities_where
 from mllineage.store.sql.schema import associations, changes, entities
 
@@ -43,6 +50,7 @@ _RESTORE_EDGE = ("CreationTime", "CreatedBy")
 _HEX32 = re.compile("[0-9a-f]{32}")
 _CREATE_OP = {kind: f"Create{KINDS[kind].noun}" for kind in KINDS}
 _EDGE_MEMBERS = frozenset({"Source", "Destination", "AssociationType"})
+_ITEM_MEMBERS = {kind: members | {"EntityKind"} for kind, members in _CREATE_MEMBERS.items()}
 
 
 Ref = tuple[str, Any]  # ("new", index) or ("arn", arn)
@@ -62,6 +70,7 @@ _NEXT_IDS = Statement(
 class BulkOps(EntityOps, AssociationOps):
     """The PutLineage extension."""
 
+    @collector_paused()  # (a call makes tens of thousands of new containers)
     def _put_lineage(self, **request: Any) -> dict[str, Any]:
         req = check_members(request, ("Entities", "Associations", "Restore"))
         restore = validation.check_bool(req.get("Restore", False), "Restore")
@@ -70,10 +79,17 @@ class BulkOps(EntityOps, AssociationOps):
         if len(entity_requests) + len(edge_requests) > MAX_ITEMS:
             raise ValueError(f"PutLineage takes at most {MAX_ITEMS:,} items per call")
         at = now_us()
-        prepared = [self._bulk_row(i, e, at, restore) for i, e in enumerate(entity_requests)]
+        checked = type(entity_requests) is CheckedEntities
+        prepared = [
+            self._bulk_row(i, e, at, restore, checked) for i, e in enumerate(entity_requests)
+        ]
         rows = [row for row, _ in prepared]
         _refuse_duplicate_identities(rows)
-        stamps = [self._edge_stamp(i, e, at, restore) for i, e in enumerate(edge_requests)]
+        stamps = (
+            [self._edge_stamp(i, e, at, restore) for i, e in enumerate(edge_requests)]
+            if restore
+            else [(at, self.actor_json)] * len(edge_requests)
+        )
         edges = [
             self._bulk_edge(i, _without(e, _RESTORE_EDGE) if restore else e, len(rows))
             for i, e in enumerate(edge_requests)
@@ -149,14 +165,20 @@ class BulkOps(EntityOps, AssociationOps):
         INSERT_CHANGE_ROWS.run_many(conn, log)
 
     def _bulk_row(
-        self, index: int, item: Any, at: int, restore: bool
+        self, index: int, item: Any, at: int, restore: bool, checked: bool = False
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        if not isinstance(item, Mapping):
+        if not validation.is_mapping(item):
             raise ValueError(f"Entities[{index}] must be a dict, got {type(item).__name__}")
-        body = dict(item)
-        kind = body.pop("EntityKind", None)
+        kind = item.get("EntityKind")
         if kind not in validation.ENTITY_KINDS:  # (the message is made only when needed)
             validation.check_choice(kind, f"Entities[{index}].EntityKind", validation.ENTITY_KINDS)
+        if not restore and _ITEM_MEMBERS[kind].issuperset(item):
+            try:  # (the item as it is: its EntityKind is not read again)
+                return self._prepare_members(kind, item, at, checked=checked)
+            except ValueError as error:
+                raise ValueError(f"Entities[{index}]: {error}") from None
+        body = dict(item)
+        del body["EntityKind"]
         kept = {k: body.pop(k) for k in _RESTORE_ENTITY if k in body} if restore else {}
         try:
             row, state = self._prepare(kind, body, at)
@@ -208,12 +230,20 @@ class BulkOps(EntityOps, AssociationOps):
             raise ValidationException(f"{arn} already exists")
 
     def _bulk_edge(self, index: int, item: Any, count: int) -> tuple[Ref, Ref, str]:
-        if not isinstance(item, Mapping):
+        if not validation.is_mapping(item):
             raise ValueError(f"Associations[{index}] must be a dict, got {type(item).__name__}")
-        body = check_members(item, _EDGE_MEMBERS, ("Source", "Destination"))
-        source = _ref(body["Source"], index, "Source", count)
-        destination = _ref(body["Destination"], index, "Destination", count)
-        kind = body.get("AssociationType", "AssociatedWith")
+        # Three members, none None, are these and no other (check_members, made short).
+        kind = item.get("AssociationType")
+        if (
+            len(item) != 3
+            or kind is None
+            or item.get("Source") is None
+            or item.get("Destination") is None
+        ):
+            body = check_members(item, _EDGE_MEMBERS, ("Source", "Destination"))
+            kind = body.get("AssociationType", "AssociatedWith")
+        source = _ref(item["Source"], index, "Source", count)
+        destination = _ref(item["Destination"], index, "Destination", count)
         if kind not in validation.ASSOCIATION_TYPES:  # (the message is made only when needed)
             validation.check_association_type(kind, f"Associations[{index}].AssociationType")
         if source == destination:
@@ -237,7 +267,10 @@ class BulkOps(EntityOps, AssociationOps):
         self, conn: Connection, edges: list[tuple[Ref, Ref, str]]
     ) -> dict[str, tuple[int, int]]:
         """(id, position) of every existing entity an association names."""
-        arns = sorted({ref[1] for s, d, _ in edges for ref in (s, d) if ref[0] == "arn"})
+        arns = sorted(
+            {s[1] for s, _, _ in edges if s[0] == "arn"}
+            | {d[1] for _, d, _ in edges if d[0] == "arn"}
+        )
         found = {
             arn: (entity_id, topo if topo is not None else entity_id)
             for arn, entity_id, topo, scope in entities_where(
@@ -261,12 +294,10 @@ class BulkOps(EntityOps, AssociationOps):
         stamps: list[tuple[int, str]],
         log_ids: Sequence[int | None],
     ) -> None:
-        new = [(row["id"], row["topo"] or row["id"]) for row in rows]
-
-        def resolve(ref: Ref) -> tuple[int, int]:
-            return new[ref[1]] if ref[0] == "new" else existing[ref[1]]
-
-        resolved = [(resolve(s), resolve(d), t) for s, d, t in edges]
+        # (id, position) of each end: a Ref's kind names where, by index or by ARN.
+        ends: dict[str, Any] = {"new": [(r["id"], r["topo"] or r["id"]) for r in rows]}
+        ends["arn"] = existing
+        resolved = [(ends[s[0]][s[1]], ends[d[0]][d[1]], t) for s, d, t in edges]
         pairs = [(s[0], d[0]) for s, d, _ in resolved]
         if len(set(pairs)) != len(pairs):
             raise ValidationException("Associations lists the same association twice")
@@ -276,7 +307,9 @@ class BulkOps(EntityOps, AssociationOps):
                 p
                 for p, (s, d, _) in zip(pairs, edges, strict=True)
                 if s[0] == "arn" and d[0] == "arn"
-            ],
+            ]
+            if existing
+            else [],
         )
         self._check_degrees(conn, pairs, {i for i, _ in existing.values()})
         edge_rows = [
@@ -287,9 +320,8 @@ class BulkOps(EntityOps, AssociationOps):
         ]
         forward = [i for i, (s, d, _) in enumerate(resolved) if s[1] < d[1]]
         INSERT_EDGE_ROWS.run_many(conn, [edge_rows[i] for i in forward])
-        for index, (s, d, _) in enumerate(resolved):
-            if s[1] < d[1]:
-                continue
+        for index in [i for i, (s, d, _) in enumerate(resolved) if s[1] >= d[1]]:
+            s, d, _ = resolved[index]
             src_topo, dst_topo = (_position(conn, s[0]), _position(conn, d[0]))
             try:
                 dag.order_for_edge(conn, s[0], src_topo, d[0], dst_topo)
@@ -312,8 +344,13 @@ class BulkOps(EntityOps, AssociationOps):
     def _check_degrees(
         self, conn: Connection, pairs: list[tuple[int, int]], existing_ids: set[int]
     ) -> None:
-        added = Counter(s for s, _ in pairs)
-        added.update(d for _, d in pairs)
+        added = Counter(map(operator.itemgetter(0), pairs))
+        added.update(map(operator.itemgetter(1), pairs))
+        if (
+            not existing_ids
+            and max(added.values(), default=0) <= limits.MAX_ASSOCIATIONS_PER_ENTITY
+        ):
+            return  # (the loop below, made short: no entity to look up)
         for entity_id, count in added.items():
             total = count + (self._degree(conn, entity_id) if entity_id in existing_ids else 0)
             if total > limits.MAX_ASSOCIATIONS_PER_ENTITY:
@@ -387,6 +424,11 @@ def _position(conn: Connection, entity_id: int) -> int:
 
 
 def _refuse_duplicate_identities(rows: list[dict[str, Any]]) -> None:
+    # The ARN of an action or a context is its kind and name: that of a named row will do.
+    named = [row["arn"] for row in rows if row["name_key"] is not None]
+    keys = [row["source_key"] for row in rows if row["source_key"] is not None]
+    if len(set(named)) == len(named) and len(set(keys)) == len(keys):
+        return
     seen: set[tuple[str, str]] = set()
     for index, row in enumerate(rows):
         for key in (("name", row["kind"], row["name_key"]), ("source", "", row["source_key"])):

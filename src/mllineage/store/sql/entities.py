@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import (
@@ -59,6 +60,11 @@ _CREATE_MEMBERS = {
         {"ContextName", "Source", "ContextType", "Description", "Properties", "Tags"}
     ),
 }
+# Listed in the order a missing-members message names them.
+_CREATE_REQUIRED = {
+    kind: (KINDS[kind].type_key,) + ((KINDS[kind].name_key,) if kind != "artifact" else ())
+    for kind in _CREATE_MEMBERS
+}
 _UPDATE_MEMBERS = {
     "artifact": ("ArtifactArn", "ArtifactName", "Properties", "PropertiesToRemove"),
     "action": ("ActionName", "Description", "Status", "Properties", "PropertiesToRemove"),
@@ -99,7 +105,8 @@ _BY_SOURCE_KEY = Statement("SELECT arn FROM entities WHERE scope = :scope AND so
 
 def source_key(source: dict[str, Any]) -> str:
     """An artifact's identity: its source URI and its source types, in any order."""
-    types = sorted((t["SourceIdType"], t["Value"]) for t in source.get("SourceTypes", []))
+    types = source.get("SourceTypes")
+    types = sorted((t["SourceIdType"], t["Value"]) for t in types) if types else []
     return hashlib.sha256(dumps([source["SourceUri"], types]).encode()).hexdigest()
 
 
@@ -174,36 +181,54 @@ class EntityOps(SqlCore):
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The ``entities`` row a create request makes (checked; nothing written yet), and
         what the change log keeps of the new entity: everything a replay needs."""
+        members = _CREATE_MEMBERS[kind_name]
+        if not members.issuperset(request):
+            check_members(request, members)  # (raises: the message names what is unknown)
+        return self._prepare_members(kind_name, request, at)
+
+    def _prepare_members(
+        self, kind_name: str, req: Mapping[str, Any], at: int, *, checked: bool = False
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """:meth:`_prepare` of a request whose members are known: a member that is None is
+        absent (as ``check_members`` drops it) and any other member is not read, so a bulk
+        item is checked as it is, without a copy that drops its ``EntityKind``. ``checked``:
+        the request is one that ``Session.bulk()`` made with these same checks (and made
+        what they return), so they are not made again."""
         kind = KINDS[kind_name]
-        required = [kind.type_key] + ([kind.name_key] if kind_name != "artifact" else [])
-        req = check_members(request, _CREATE_MEMBERS[kind_name], required)
         name = req.get(kind.name_key)
-        if name is not None:
-            validation.check_entity_name(name, kind.name_key, kind_name)
-        entity_type = validation.check_entity_type(req[kind.type_key], kind.type_key)
-        source: dict[str, Any] | None = None
-        if "Source" in req:
-            if kind_name == "artifact":
-                source = validation.check_artifact_source(req["Source"], "Source")
-            else:
-                source = validation.check_simple_source(req["Source"], "Source")
-        properties = (
-            validation.check_properties(req["Properties"], "Properties")
-            if "Properties" in req
-            else {}
-        )
-        tags = validation.check_tags(req["Tags"], "Tags") if "Tags" in req else []
-        metadata = (
-            validation.check_metadata_properties(req["MetadataProperties"], "MetadataProperties")
-            if "MetadataProperties" in req
-            else None
-        )
-        description = (
-            validation.check_description(req["Description"], "Description")
-            if "Description" in req
-            else None
-        )
-        status = validation.check_status(req["Status"], "Status") if "Status" in req else None
+        entity_type = req.get(kind.type_key)
+        source: dict[str, Any] | None = req.get("Source")
+        properties = req.get("Properties")
+        tags = req.get("Tags")
+        metadata = req.get("MetadataProperties")
+        description = req.get("Description")
+        status = req.get("Status")
+        if not checked:
+            if entity_type is None or (name is None and kind_name != "artifact"):
+                missing = [k for k in _CREATE_REQUIRED[kind_name] if req.get(k) is None]
+                raise ValueError(f"missing required parameter(s) {', '.join(missing)}")
+            if name is not None:
+                validation.check_entity_name(name, kind.name_key, kind_name)
+            validation.check_entity_type(entity_type, kind.type_key)
+            if source is not None:
+                if kind_name == "artifact":
+                    source = validation.check_artifact_source(source, "Source")
+                else:
+                    source = validation.check_simple_source(source, "Source")
+            if properties is not None:
+                properties = validation.check_properties(properties, "Properties")
+            if tags is not None:
+                tags = validation.check_tags(tags, "Tags")
+            if metadata is not None:
+                metadata = validation.check_metadata_properties(metadata, "MetadataProperties")
+            if description is not None:
+                validation.check_description(description, "Description")
+            if status is not None:
+                status = validation.check_status(status, "Status")
+        if properties is None:
+            properties = {}
+        if tags is None:
+            tags = []
 
         if kind_name == "artifact":
             arn = f"{self.scope}artifact/{os.urandom(16).hex()}"  # 128 random bits
@@ -236,9 +261,9 @@ class EntityOps(SqlCore):
             "source": dumps(source) if source is not None else None,
             "description": description,
             "status": status,
-            "properties": dumps(properties),
+            "properties": dumps(properties) if properties else "{}",
             "metadata": dumps(metadata) if metadata is not None else None,
-            "tags": dumps(tags),
+            "tags": dumps(tags) if tags else "[]",
             "created_at": at,
             "created_by": self.actor_json,
             "modified_at": at,
