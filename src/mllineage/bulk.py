@@ -18,7 +18,6 @@ from typing import Any
 from mllineage import validation
 from mllineage.entities import Action, Artifact, Context
 from mllineage.store.base import Store
-from mllineage.store.common import CheckedEntities
 
 
 class BulkRef:
@@ -49,7 +48,7 @@ class BulkWriter:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._entities = CheckedEntities()
+        self._entities: list[dict[str, Any]] = []
         self._refs: list[BulkRef] = []
         self._associations: list[dict[str, Any]] = []
         self.written = False

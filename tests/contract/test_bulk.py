@@ -297,8 +297,8 @@ def _entity_details(session: Session) -> list[dict[str, Any]]:
 
 
 def test_session_bulk_writes_what_a_plain_put_lineage_writes(tmp_path: Any) -> None:
-    """The SQL store does not check again what ``Session.bulk()`` checked: it must still
-    write what PutLineage writes of the same items in a plain list."""
+    """``Session.bulk()`` converts the Python arguments to PutLineage's items: it writes what
+    PutLineage writes of the same items in a plain list."""
     with (
         Session(f"sqlite:///{tmp_path}/bulk.db") as bulk_session,
         Session(f"sqlite:///{tmp_path}/plain.db") as plain_session,

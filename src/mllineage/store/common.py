@@ -94,14 +94,6 @@ def collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
-class CheckedEntities(list[dict[str, Any]]):
-    """PutLineage's ``Entities`` as ``Session.bulk()`` makes them: each made by the checks
-    that the store would make of it (with the Python argument names in their messages), so
-    the SQL store does not make them twice. Only the type says so: build one from anything
-    else and the store keeps what it holds unchecked. Through the HTTP store it is a plain
-    list again, and the server checks it."""
-
-
 _clock_lock = threading.Lock()
 _last_us = 0
 

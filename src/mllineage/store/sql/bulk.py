@@ -28,7 +28,6 @@ from sqlalchemy.engine import Connection
 from mllineage import limits, validation
 from mllineage.errors import ResourceLimitExceeded, ResourceNotFound, ValidationException
 from mllineage.store.common import (
-    CheckedEntities,
     check_members,
     collector_paused,
     datetime_to_us,
@@ -79,10 +78,7 @@ class BulkOps(EntityOps, AssociationOps):
         if len(entity_requests) + len(edge_requests) > MAX_ITEMS:
             raise ValueError(f"PutLineage takes at most {MAX_ITEMS:,} items per call")
         at = now_us()
-        checked = type(entity_requests) is CheckedEntities
-        prepared = [
-            self._bulk_row(i, e, at, restore, checked) for i, e in enumerate(entity_requests)
-        ]
+        prepared = [self._bulk_row(i, e, at, restore) for i, e in enumerate(entity_requests)]
         rows = [row for row, _ in prepared]
         _refuse_duplicate_identities(rows)
         stamps = (
@@ -165,7 +161,7 @@ class BulkOps(EntityOps, AssociationOps):
         INSERT_CHANGE_ROWS.run_many(conn, log)
 
     def _bulk_row(
-        self, index: int, item: Any, at: int, restore: bool, checked: bool = False
+        self, index: int, item: Any, at: int, restore: bool
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         if not validation.is_mapping(item):
             raise ValueError(f"Entities[{index}] must be a dict, got {type(item).__name__}")
@@ -174,7 +170,7 @@ class BulkOps(EntityOps, AssociationOps):
             validation.check_choice(kind, f"Entities[{index}].EntityKind", validation.ENTITY_KINDS)
         if not restore and _ITEM_MEMBERS[kind].issuperset(item):
             try:  # (the item as it is: its EntityKind is not read again)
-                return self._prepare_members(kind, item, at, checked=checked)
+                return self._prepare_members(kind, item, at)
             except ValueError as error:
                 raise ValueError(f"Entities[{index}]: {error}") from None
         body = dict(item)

@@ -187,48 +187,41 @@ class EntityOps(SqlCore):
         return self._prepare_members(kind_name, request, at)
 
     def _prepare_members(
-        self, kind_name: str, req: Mapping[str, Any], at: int, *, checked: bool = False
+        self, kind_name: str, req: Mapping[str, Any], at: int
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """:meth:`_prepare` of a request whose members are known: a member that is None is
         absent (as ``check_members`` drops it) and any other member is not read, so a bulk
-        item is checked as it is, without a copy that drops its ``EntityKind``. ``checked``:
-        the request is one that ``Session.bulk()`` made with these same checks (and made
-        what they return), so they are not made again."""
+        item is checked as it is, without a copy that drops its ``EntityKind``."""
         kind = KINDS[kind_name]
         name = req.get(kind.name_key)
         entity_type = req.get(kind.type_key)
+        if entity_type is None or (name is None and kind_name != "artifact"):
+            missing = [k for k in _CREATE_REQUIRED[kind_name] if req.get(k) is None]
+            raise ValueError(f"missing required parameter(s) {', '.join(missing)}")
+        if name is not None:
+            validation.check_entity_name(name, kind.name_key, kind_name)
+        validation.check_entity_type(entity_type, kind.type_key)
         source: dict[str, Any] | None = req.get("Source")
+        if source is not None:
+            if kind_name == "artifact":
+                source = validation.check_artifact_source(source, "Source")
+            else:
+                source = validation.check_simple_source(source, "Source")
         properties = req.get("Properties")
+        properties = (
+            validation.check_properties(properties, "Properties") if properties is not None else {}
+        )
         tags = req.get("Tags")
+        tags = validation.check_tags(tags, "Tags") if tags is not None else []
         metadata = req.get("MetadataProperties")
+        if metadata is not None:
+            metadata = validation.check_metadata_properties(metadata, "MetadataProperties")
         description = req.get("Description")
+        if description is not None:
+            validation.check_description(description, "Description")
         status = req.get("Status")
-        if not checked:
-            if entity_type is None or (name is None and kind_name != "artifact"):
-                missing = [k for k in _CREATE_REQUIRED[kind_name] if req.get(k) is None]
-                raise ValueError(f"missing required parameter(s) {', '.join(missing)}")
-            if name is not None:
-                validation.check_entity_name(name, kind.name_key, kind_name)
-            validation.check_entity_type(entity_type, kind.type_key)
-            if source is not None:
-                if kind_name == "artifact":
-                    source = validation.check_artifact_source(source, "Source")
-                else:
-                    source = validation.check_simple_source(source, "Source")
-            if properties is not None:
-                properties = validation.check_properties(properties, "Properties")
-            if tags is not None:
-                tags = validation.check_tags(tags, "Tags")
-            if metadata is not None:
-                metadata = validation.check_metadata_properties(metadata, "MetadataProperties")
-            if description is not None:
-                validation.check_description(description, "Description")
-            if status is not None:
-                status = validation.check_status(status, "Status")
-        if properties is None:
-            properties = {}
-        if tags is None:
-            tags = []
+        if status is not None:
+            status = validation.check_status(status, "Status")
 
         if kind_name == "artifact":
             arn = f"{self.scope}artifact/{os.urandom(16).hex()}"  # 128 random bits
