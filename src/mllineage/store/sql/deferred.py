@@ -113,9 +113,25 @@ def changed_since(
     return [*_rows(conn, entity_sql, (scope, at)), *_rows(conn, edge_sql, (scope, at))]
 
 
+def edge_sources(conn: Connection, scope: str, at: int) -> list[str]:
+    """The source ARN of every deferred ``AddAssociation`` of ``scope`` at or before ``at``."""
+    mark = placeholder(conn)
+    sql = (
+        "SELECT DISTINCT s.arn FROM associations a JOIN entities s ON s.id = a.src_id "
+        f"WHERE a.scope = {mark} AND a.created_at <= {mark} AND a.log_id IS NOT NULL"
+    )
+    return [arn for (arn,) in _rows(conn, sql, (scope, at))]
+
+
 def type_detail(association_type: str) -> str:
-    """The detail of an ``AddAssociation`` change."""
-    return dumps({"type": association_type})
+    """The detail of an ``AddAssociation`` change (the same few strings, made once each)."""
+    detail = _TYPE_DETAILS.get(association_type)
+    if detail is None:
+        detail = _TYPE_DETAILS[association_type] = dumps({"type": association_type})
+    return detail
+
+
+_TYPE_DETAILS: dict[str, str] = {}
 
 
 def write_entity(conn: Connection, entity_id: int) -> None:

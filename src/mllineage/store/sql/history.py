@@ -363,10 +363,8 @@ class HistoryOps(QueryOps):
                     f"WHERE scope = {mark} AND peer_arn IS NOT NULL AND at <= {mark}"
                 )
                 sources = [r[0] for r in _rows(conn, sql, (self.scope, at))]
-                kept = deferred.edge_changes(
-                    conn, f"a.scope = {mark} AND a.created_at <= {mark}", (self.scope, at)
-                )
-                sources = list(dict.fromkeys([*sources, *(c.arn for c in kept)]))
+                kept = deferred.edge_sources(conn, self.scope, at)
+                sources = list(dict.fromkeys([*sources, *kept]))
                 edges = {}
                 for part in chunks(sources):
                     edges.update(self._edges_at(conn, part, at, forward=True))
