@@ -166,7 +166,7 @@ def check_tags(value: Any, arg: str) -> list[dict[str, str]]:
             )
         if not _TAG_MEMBERS.issuperset(tag):
             unknown = set(tag) - _TAG_MEMBERS
-            raise ValueError(f"{arg} entry has unknown fields {sorted(unknown)}")
+            raise ValueError(f"{arg} entry has unknown fields {sorted(unknown, key=repr)}")
         key = check_tag_text(tag["Key"], f"{arg} Key", min_len=1, max_len=limits.TAG_KEY_MAX_LENGTH)
         val = check_tag_text(
             tag.get("Value", ""), f"{arg} Value", min_len=0, max_len=limits.TAG_VALUE_MAX_LENGTH
@@ -195,7 +195,7 @@ def check_artifact_source(value: Any, arg: str) -> dict[str, Any]:
         raise ValueError(f"{arg} must be a dict, got {type(value).__name__}")
     if not _ARTIFACT_SOURCE_MEMBERS.issuperset(value):
         unknown = set(value) - _ARTIFACT_SOURCE_MEMBERS
-        raise ValueError(f"{arg} has unknown fields {sorted(unknown)}")
+        raise ValueError(f"{arg} has unknown fields {sorted(unknown, key=repr)}")
     if "SourceUri" not in value:
         raise ValueError(f"{arg}.SourceUri is required")
     source: dict[str, Any] = {"SourceUri": check_source_uri(value["SourceUri"], f"{arg}.SourceUri")}
@@ -238,7 +238,7 @@ def check_simple_source(value: Any, arg: str) -> dict[str, str]:
         raise ValueError(f"{arg} must be a dict, got {type(value).__name__}")
     if not _SIMPLE_SOURCE_MEMBERS.issuperset(value):
         unknown = set(value) - _SIMPLE_SOURCE_MEMBERS
-        raise ValueError(f"{arg} has unknown fields {sorted(unknown)}")
+        raise ValueError(f"{arg} has unknown fields {sorted(unknown, key=repr)}")
     if "SourceUri" not in value:
         raise ValueError(f"{arg}.SourceUri is required")
     source = {"SourceUri": check_source_uri(value["SourceUri"], f"{arg}.SourceUri")}
@@ -257,7 +257,7 @@ def check_metadata_properties(value: Any, arg: str) -> dict[str, str]:
     unknown = set(value) - set(allowed)
     if unknown:
         raise ValueError(
-            f"{arg} has unknown fields {sorted(unknown)}; allowed: {', '.join(allowed)}"
+            f"{arg} has unknown fields {sorted(unknown, key=repr)}; allowed: {', '.join(allowed)}"
         )
     return {
         k: check_str(v, f"{arg}.{k}", min_len=0, max_len=limits.METADATA_VALUE_MAX_LENGTH)

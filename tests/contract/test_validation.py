@@ -236,3 +236,29 @@ def test_bad_tags_are_refused(store: Store, tag: dict[str, Any], message: str) -
     with refused(ValidationException, message):
         store.add_tags(ResourceArn=arn, Tags=[tag])
     assert store.list_tags(ResourceArn=arn)["Tags"] == []
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {"MetadataProperties": {"": "x", 0: "y"}},
+        {"Source": {"SourceUri": "s3://b/k", 1: "x", "y": "z"}},
+        {"Tags": [{"Key": "k", "Value": "v", 2: "x", "y": "z"}]},
+    ],
+    ids=["metadata", "source", "tag"],
+)
+def test_unknown_members_of_any_key_type_are_refused(store: Store, request_: Any) -> None:
+    """A dict whose unknown keys are not all strings (the Python API takes any dict) is refused
+    with a message naming them (sorting mixed keys raised TypeError); a server refuses the
+    keys that are not strings before that."""
+    with refused(ValidationException, "unknown|must be a string"):
+        create(store, "artifact", **request_)
+
+
+def test_unknown_members_of_a_bulk_item_of_any_key_type_are_refused(store: Store) -> None:
+    item = {"EntityKind": "action", "ActionName": unique(), "ActionType": "T", 3: "x"}
+    with refused(ValidationException, "unknown|must be a string"):
+        store.put_lineage(Entities=[item])
+    edge = {"Source": 0, "Destination": 1, 4: "x"}
+    with refused(ValidationException, "unknown|must be a string"):
+        store.put_lineage(Entities=[], Associations=[edge])

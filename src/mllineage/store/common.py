@@ -54,7 +54,7 @@ def check_members(
         allowed = frozenset(allowed)
     if not allowed.issuperset(request):
         raise ValueError(
-            f"unknown parameter(s) {', '.join(sorted(set(request) - allowed))}; valid "
+            f"unknown parameter(s) {', '.join(sorted(map(str, set(request) - allowed)))}; valid "
             f"parameters: {', '.join(sorted(allowed))}"
         )
     present = {k: v for k, v in request.items() if v is not None}
