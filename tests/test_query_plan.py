@@ -137,6 +137,9 @@ def test_sqlite_lineage_paths_use_indexes(sqlite_store: SqlStore) -> None:
         plan = sqlite_plan(sqlite_store, statement)
         scans = [s for s in plan if s.startswith("SCAN ") and s != "SCAN CONSTANT ROW"]
         assert not scans, f"{statement}\n  scans: {scans}\n  plan: {plan}"
+        last_id = re.fullmatch(r"SELECT MAX\(id\) FROM (\w+)", statement.strip())
+        if last_id and plan == [f"SEARCH {last_id[1]}"]:
+            continue  # (the last rowid, read from the end of the table's own b-tree)
         assert any(re.search(r"USING .*(INDEX|PRIMARY KEY)", step) for step in plan), (
             f"{statement}\n  plan: {plan}"
         )

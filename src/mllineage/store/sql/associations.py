@@ -139,6 +139,8 @@ class AssociationOps(SqlCore):
                     "the destination already leads to the source (lineage is a DAG)"
                 ) from None
             at = now_us()
+            # In a group-committed call the change stays in the row (deferred.py).
+            log_id = deferred.take_log_id(conn, at, self.scope, self.actor_json)
             INSERT_EDGE.run(
                 conn,
                 {
@@ -148,12 +150,18 @@ class AssociationOps(SqlCore):
                     "scope": self.scope,
                     "created_at": at,
                     "created_by": self.actor_json,
-                    "log_id": None,
+                    "log_id": log_id,
                 },
             )
-            self._record(
-                conn, at, source_arn, "AddAssociation", TYPE_DETAIL[assoc_type], peer_arn=dest_arn
-            )
+            if log_id is None:
+                self._record(
+                    conn,
+                    at,
+                    source_arn,
+                    "AddAssociation",
+                    TYPE_DETAIL[assoc_type],
+                    peer_arn=dest_arn,
+                )
 
         self.db.run(tx, write=True)
         return {"SourceArn": source_arn, "DestinationArn": dest_arn}

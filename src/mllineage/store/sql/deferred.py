@@ -1,4 +1,4 @@
-"""Deferred creations: the change-log rows of a PutLineage's creations, kept in the live rows.
+"""Deferred creations: the change-log rows of creations, kept in the live rows they made.
 
 A PutLineage creates thousands of entities and associations, and a change row for each (the
 whole state of every entity, both ARNs of every association, three indexes) was more than
@@ -9,7 +9,9 @@ the id its creation change has in the log, and the change is derived from the ro
 
 Ids are drawn as if the changes were written: on SQLite a block above the log's last id, kept
 from later changes by a marker row at its top; on PostgreSQL from the id sequence. The log reads
-in the same order whichever way a change is kept.
+in the same order whichever way a change is kept. Single creates on an SQLite file do the same
+(:func:`take_log_id`): the group-committed calls of one group share a block, so a create writes
+its row and no change row.
 
 Before anything updates or deletes such a row, the change is written to ``changes`` under its
 id (:func:`write_entity`, :func:`write_edges`); a prune writes every one it reaches. Readers of
@@ -27,6 +29,7 @@ from sqlalchemy.engine import Connection
 from mllineage.store.common import dumps
 from mllineage.store.sql.engine import RowInsert, Statement
 from mllineage.store.sql.graph_sql import _rows, placeholder
+from mllineage.store.sql.group_commit import GROUP_STATE
 from mllineage.store.sql.schema import changes
 
 #: The op of the marker row that keeps a block of ids free on SQLite. Its ARN is the scope,
@@ -69,8 +72,55 @@ def reserve(conn: Connection, count: int, at: int, scope: str, actor: str) -> Se
         return sorted(row[0] for row in _NEXT_IDS.run(conn, {"n": count}).fetchall())
     last = _LAST_ID.run(conn, {}).fetchone()[0] or 0
     span = dumps({"deferred": [last + 1, last + count]})
-    _INSERT.run_many(conn, [Change(last + count + 1, at, scope, scope, None, MARKER, actor, span)])
+    _INSERT.run_many(conn, [(last + count + 1, at, scope, scope, None, MARKER, actor, span)])
     return range(last + 1, last + count + 1)
+
+
+#: Change ids a group-committed call reserves at once for the creations of the calls of its
+#: group (one marker row per block instead of a change row per creation).
+LOG_ID_BLOCK = 1024
+
+
+def take_log_id(conn: Connection, at: int, scope: str, actor: str) -> int | None:
+    """A change id for the creation a single call is making, to keep in its row: from the open
+    group's block (reserved by the first call that needs one, its marker written by that call
+    so that the crash journal replays it), or None outside a group-committed call (PostgreSQL,
+    an in-memory store, a ``batch()``): log the creation then."""
+    state = GROUP_STATE.get()
+    if state is None:
+        return None
+    block = state.get("log_ids")
+    if block is None or block[0] >= block[1]:
+        ids = reserve(conn, LOG_ID_BLOCK, at, scope, actor)
+        block = state["log_ids"] = [ids[0], ids[-1] + 1]
+    log_id: int = block[0]
+    block[0] += 1
+    return log_id
+
+
+def keep_ids_free(conn: Connection, at: int, scope: str, actor: str) -> None:
+    """After a prune deleted old changes (markers among them): on SQLite, if the log's last id
+    is now below an id kept in a live row, a marker above that id keeps later changes from
+    taking it. (Two scans of the live tables: a prune reads the whole log anyway.)"""
+    if conn.dialect.name != "sqlite":
+        return  # (a sequence never gives an id twice)
+    kept = [
+        _rows(conn, f"SELECT MAX(log_id) FROM {table}", ())[0][0]
+        for table in ("entities", "associations")
+    ]
+    top = max((k for k in kept if k is not None), default=None)
+    last = _LAST_ID.run(conn, {}).fetchone()[0] or 0
+    if top is not None and last <= top:
+        span = dumps({"deferred": [top, top]})
+        _INSERT.run_many(conn, [(top + 1, at, scope, scope, None, MARKER, actor, span)])
+    forget_log_ids()
+
+
+def forget_log_ids() -> None:
+    """Drop the open group's block (a prune may have deleted its marker)."""
+    state = GROUP_STATE.get()
+    if state is not None:
+        state.pop("log_ids", None)
 
 
 def creation_detail(row: Sequence[Any]) -> str:
@@ -195,5 +245,5 @@ def _write(conn: Connection, found: Found, keep: Statement) -> None:
     """Write deferred changes to the log, and clear the rows' ``log_id``."""
     if not found:
         return
-    _INSERT.run_many(conn, [change for _, change in found])
+    _INSERT.run_many(conn, [tuple(change) for _, change in found])  # (the journal's types)
     keep.run_many(conn, [key for key, _ in found])

@@ -288,12 +288,15 @@ class EntityOps(SqlCore):
                     # (gone again meanwhile: a concurrent writer won the race and deleted it)
                     raise self._exists_error(kind, state["name"], state["source"])
                 return
+            # In a group-committed call the creation's change stays in the row (deferred.py).
+            log_id = deferred.take_log_id(conn, at, self.scope, self.actor_json)
             try:
-                INSERT_ENTITY.run(conn, row)
+                INSERT_ENTITY.run(conn, row | {"log_id": log_id} if log_id is not None else row)
             except IntegrityError:
                 self._refuse_existing(conn, kind, row, state["source"])
                 raise self._exists_error(kind, state["name"], state["source"]) from None
-            self._record(conn, at, row["arn"], f"Create{kind.noun}", state)
+            if log_id is None:
+                self._record(conn, at, row["arn"], f"Create{kind.noun}", state)
 
         self.db.run(tx, write=True)
         return {kind.arn_key: row["arn"]}
@@ -512,7 +515,7 @@ class EntityOps(SqlCore):
                 "modified_at": at,
                 "modified_by": self.actor_json,
             }
-            if row.log_id is not None:  # (a PutLineage's creation, kept in the row until now)
+            if row.log_id is not None:  # (its creation, kept in the row until now)
                 deferred.write_entity(conn, row.id)
             conn.execute(update(entities).where(entities.c.id == row.id).values(**values))
             self._record(conn, at, row.arn, f"Update{kind.noun}", detail)
@@ -553,7 +556,7 @@ class EntityOps(SqlCore):
 
     def _delete_row(self, conn: Connection, kind: Kind, row: Row[Any]) -> None:
         """Delete an entity and its associations; leave a tombstone in the change log."""
-        if row.log_id is not None:  # (a PutLineage's creation, kept in the row until now)
+        if row.log_id is not None:  # (its creation, kept in the row until now)
             deferred.write_entity(conn, row.id)
         deferred.write_edges(conn, row.id)
         at = now_us()

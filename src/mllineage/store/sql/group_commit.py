@@ -120,6 +120,12 @@ class Capture:
 CAPTURE: contextvars.ContextVar[Capture | None] = contextvars.ContextVar(
     "mllineage_capture", default=None
 )
+#: What the calls of the open group keep for one another (``deferred.take_log_id`` keeps its
+#: block of change ids there), for the call under way in this thread. It starts empty with
+#: each group and is emptied when a call fails: it may hold nothing a rollback undoes.
+GROUP_STATE: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "mllineage_group_state", default=None
+)
 
 
 def read_records(data: bytes) -> Iterator[tuple[int, list[Any]]]:
@@ -159,6 +165,7 @@ class GroupWriter:
         self._fds: dict[str, int] = {}
         self._pid = _PID
         self._group: int | None = None  # the open group's number
+        self._state: dict[str, Any] = {}  # GROUP_STATE of the open group
         self._calls = 0
         self._deadline = 0.0
         self._end = 0  # the journal's size after this process's last append
@@ -193,16 +200,19 @@ class GroupWriter:
             before = driver.total_changes
             driver.execute("SAVEPOINT mllineage_call")
             token = CAPTURE.set(capture)
+            state_token = GROUP_STATE.set(self._state)
             self._depth += 1
             try:
                 result = fn(conn)
             except BaseException:
                 driver.execute("ROLLBACK TO mllineage_call")
                 driver.execute("RELEASE mllineage_call")
+                self._state.clear()
                 raise
             finally:
                 self._depth -= 1
                 CAPTURE.reset(token)
+                GROUP_STATE.reset(state_token)
             driver.execute("RELEASE mllineage_call")
             changed = driver.total_changes - before
             if changed == 0:
@@ -334,6 +344,7 @@ class GroupWriter:
             self.engine.dispose(close=False)
             self._conn, self._fds, self._thread = None, {}, None
             self._group, self._pid = None, _PID
+            self._state = {}
             self._checkpoints = BackgroundCheckpoints(self.database_path)
 
     def _begin(self) -> None:
@@ -362,6 +373,7 @@ class GroupWriter:
             raise
         self._end = os.fstat(journal).st_size  # what recover() left: replayed records
         self._calls = 0
+        self._state.clear()
         self._deadline = time.monotonic() + self.group_seconds
         if self._thread is None:
             self._thread = threading.Thread(

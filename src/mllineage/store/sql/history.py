@@ -2,8 +2,8 @@
 lists, associations and lineage queries as they stood at an instant (``AsOf``), and retention
 (PruneHistory).
 
-The log is ``changes``, and the creations a PutLineage keeps in the rows it made until they
-change (``deferred.py``): every reader here takes both, in the log's one order. A prune never
+The log is ``changes``, and the creations kept in the rows they made until those change
+(``deferred.py``): every reader here takes both, in the log's one order. A prune never
 alters live data; it writes the kept creations it reaches to ``changes`` first. An ``AsOf``
 instant is inclusive: a change made at exactly that microsecond is part of the state.
 """
@@ -28,6 +28,7 @@ from mllineage.store.common import (
     decode_position,
     encode_token,
     fingerprint,
+    now_us,
     us_to_datetime,
 )
 from mllineage.store.sql import deferred, replay
@@ -667,6 +668,7 @@ class HistoryOps(QueryOps):
                 if row.op == "AddAssociation"
             ]
             conn.execute(delete(changes).where(c.scope == self.scope, c.at < before))
+            deferred.keep_ids_free(conn, now_us(), self.scope, self.actor_json)
             INSERT_CHANGE.run_many(conn, kept)
             return {"RemovedChanges": len(old) - len(kept), "KeptChanges": len(kept)}
 

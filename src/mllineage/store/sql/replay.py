@@ -1,7 +1,7 @@
 """Rebuild the state of entities and associations from the change log.
 
 Every change is appended to ``changes`` in the transaction that makes it (see ``core.py``;
-a PutLineage's creations wait in the rows they made until those change, see ``deferred.py``):
+creations wait in the rows they made until those change, see ``deferred.py``):
 a create or a ``Snapshot`` (what a prune leaves) records the whole state, an update the old
 and new value of each field and property it changed, a tag change the tags it changed, a
 delete the state it ended. Replaying an entity's changes in order from nothing gives its state

@@ -3,8 +3,8 @@
 Live rows only: ``entities`` and ``associations`` hold what exists now, so reads of the present
 never wade through history. Every change is also appended to ``changes`` in the same
 transaction (who, when, what), which is the record the governance features build on. One
-exception keeps bulk ingest fast: the creations a PutLineage makes stay in the live rows they
-created (``log_id``) until those rows change (see ``deferred.py``).
+exception keeps ingest fast: creations (a PutLineage's, and on an SQLite file single ones
+too) stay in the live rows they created (``log_id``) until those rows change (``deferred.py``).
 
 Timestamps are integers of microseconds since the Unix epoch (UTC): exact, compact and ordered
 the same way on both databases.
@@ -61,7 +61,7 @@ entities = Table(
     # Position in a topological order of the association DAG; NULL means "same as id".
     Column("topo", BigInteger),
     # The change-log id of this entity's creation while the change is kept here, not in
-    # ``changes`` (a PutLineage's creations: see deferred.py); NULL once it is in ``changes``.
+    # ``changes`` (see deferred.py); NULL once it is in ``changes``.
     Column("log_id", BigInteger),
     Index("ix_entities_list", "scope", "kind", "created_at", "id"),
     Index("ix_entities_type", "scope", "kind", "type", "created_at"),

@@ -62,7 +62,7 @@ class TagOps(SqlCore):
     ) -> None:
         if old == new:
             return
-        if row.log_id is not None:  # (a PutLineage's creation, kept in the row until now)
+        if row.log_id is not None:  # (its creation, kept in the row until now)
             deferred.write_entity(conn, row.id)
         conn.execute(
             update(entities)
