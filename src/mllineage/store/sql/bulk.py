@@ -37,9 +37,9 @@ from mllineage.store.common import (
 from mllineage.store.sql import dag, deferred
 from mllineage.store.sql.associations import AssociationOps
 from mllineage.store.sql.core import KINDS
-from mllineage.store.sql.engine import RowInsert, Statement
+from mllineage.store.sql.engine import RowInsert
 from mllineage.store.sql.entities import _CREATE_MEMBERS, EntityOps
-from mllineage.store.sql.graph_sql import chunks, entities_where
+from mllineage.store.sql.graph_sql import chunks, entities_where, fresh_ids
 from mllineage.store.sql.schema import associations, changes, entities
 
 MAX_ITEMS = 1_000_000
@@ -60,10 +60,6 @@ _entity_tuple = operator.itemgetter(*_ENTITY_COLUMNS)
 INSERT_ENTITY_ROWS = RowInsert(entities, _ENTITY_COLUMNS)
 INSERT_EDGE_ROWS = RowInsert(associations, tuple(c.name for c in associations.columns))
 INSERT_CHANGE_ROWS = RowInsert(changes, tuple(c.name for c in changes.columns)[1:])
-_MAX_ID = Statement("SELECT MAX(id) FROM entities")
-_NEXT_IDS = Statement(
-    "SELECT nextval(pg_get_serial_sequence('entities', 'id')) FROM generate_series(1, :n)"
-)
 
 
 class BulkOps(EntityOps, AssociationOps):
@@ -98,7 +94,7 @@ class BulkOps(EntityOps, AssociationOps):
             if restore:
                 self._refuse_existing_arns(conn, [row["arn"] for row in rows])
             existing = self._existing_ends(conn, edges)
-            ids = _fresh_ids(conn, len(rows))
+            ids = fresh_ids(conn, "entities", len(rows))
             # A restore logs each item with what was exported of it; otherwise the creation
             # changes stay in the new rows (deferred.py): ids in the log, no rows written.
             count = len(rows) + len(edges)
@@ -465,20 +461,9 @@ def _new_order(count: int, edges: list[tuple[Ref, Ref, str]]) -> list[int]:
     return order
 
 
-def _fresh_ids(conn: Connection, count: int) -> list[int]:
-    """Ids for ``count`` new entities, ascending: the next rowids on SQLite (the write
-    transaction keeps other writers out), numbers drawn from the id sequence on PostgreSQL."""
-    if not count:
-        return []
-    if conn.dialect.name == "sqlite":
-        top = _MAX_ID.run(conn, {}).fetchone()[0] or 0
-        return list(range(top + 1, top + 1 + count))
-    return sorted(row[0] for row in _NEXT_IDS.run(conn, {"n": count}).fetchall())
-
-
 def _stored_positions(
     conn: Connection,
-    ids: list[int],
+    ids: Sequence[int],
     edges: list[tuple[Ref, Ref, str]],
     existing: dict[str, tuple[int, int]],
 ) -> list[int | None]:

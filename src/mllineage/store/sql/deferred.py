@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 
 from mllineage.store.common import dumps
 from mllineage.store.sql.engine import RowInsert, Statement
-from mllineage.store.sql.graph_sql import _rows, placeholder
+from mllineage.store.sql.graph_sql import _rows, fresh_ids, placeholder
 from mllineage.store.sql.group_commit import GROUP_STATE
 from mllineage.store.sql.schema import changes
 
@@ -38,9 +38,6 @@ MARKER = "PutLineage"
 _CREATE = {"artifact": "CreateArtifact", "action": "CreateAction", "context": "CreateContext"}
 _INSERT = RowInsert(changes, tuple(c.name for c in changes.columns))
 _LAST_ID = Statement("SELECT MAX(id) FROM changes")
-_NEXT_IDS = Statement(
-    "SELECT nextval(pg_get_serial_sequence('changes', 'id')) FROM generate_series(1, :n)"
-)
 _ENTITY_COLUMNS = (
     "e.id, e.log_id, e.created_at, e.scope, e.arn, e.kind, e.created_by, e.name, e.type, "
     "e.source, e.description, e.status, e.properties, e.metadata, e.tags"
@@ -69,11 +66,11 @@ def reserve(conn: Connection, count: int, at: int, scope: str, actor: str) -> Se
     transaction keeps other writers out) the block above the last id, with a marker written at
     its top so that later changes take ids above it."""
     if conn.dialect.name != "sqlite":
-        return sorted(row[0] for row in _NEXT_IDS.run(conn, {"n": count}).fetchall())
-    last = _LAST_ID.run(conn, {}).fetchone()[0] or 0
-    span = dumps({"deferred": [last + 1, last + count]})
-    _INSERT.run_many(conn, [(last + count + 1, at, scope, scope, None, MARKER, actor, span)])
-    return range(last + 1, last + count + 1)
+        return fresh_ids(conn, "changes", count)
+    block = fresh_ids(conn, "changes", count + 1)  # (the last for the marker)
+    span = dumps({"deferred": [block[0], block[-2]]})
+    _INSERT.run_many(conn, [(block[-1], at, scope, scope, None, MARKER, actor, span)])
+    return block[:-1]
 
 
 #: Change ids a group-committed call reserves at once for the creations of the calls of its

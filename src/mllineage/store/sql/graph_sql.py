@@ -39,6 +39,19 @@ def _rows(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
         cursor.close()
 
 
+def fresh_ids(conn: Connection, table: str, count: int) -> Sequence[int]:
+    """Ids for ``count`` new rows of ``table``, ascending: the next ones after its last on
+    SQLite (the write transaction keeps other writers out), numbers drawn from the table's id
+    sequence on PostgreSQL."""
+    if not count:
+        return []
+    if conn.dialect.name == "sqlite":
+        top = _rows(conn, f"SELECT MAX(id) FROM {table}", ())[0][0] or 0
+        return range(top + 1, top + 1 + count)
+    sql = f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)"
+    return sorted(row[0] for row in _rows(conn, sql, (count,)))
+
+
 def chunks(ids: Sequence[T]) -> Iterator[Sequence[T]]:
     for start in range(0, len(ids), CHUNK):
         yield ids[start : start + CHUNK]
