@@ -70,8 +70,6 @@ _ENDS_AND_CHECKS = Statement(
 )
 _DEGREE = Statement(f"SELECT {_degree_of(':id')}")
 INSERT_EDGE = insert_into(associations)
-# The change-log detail of a new association, by type (the same few strings, many times).
-TYPE_DETAIL = {t: deferred.type_detail(t) for t in validation.ASSOCIATION_TYPES}
 
 
 class End(NamedTuple):
@@ -159,7 +157,7 @@ class AssociationOps(SqlCore):
                     at,
                     source_arn,
                     "AddAssociation",
-                    TYPE_DETAIL[assoc_type],
+                    deferred.type_detail(assoc_type),
                     peer_arn=dest_arn,
                 )
 
