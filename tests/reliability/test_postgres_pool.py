@@ -19,45 +19,41 @@ from mllineage.store.sql.store import SqlStore
 from tests.conftest import POSTGRES_URL, fresh_account_id, needs_postgres
 
 
-def _drop_then_create(store: SqlStore, pause: float) -> None:
-    """Make a context, have the server end the pooled connection, wait ``pause`` seconds
-    once it is gone, and make another: both must be there."""
+def _drop_then_create(pause: float) -> None:
+    """On a new store: make a context, have the server end the pooled connection, wait
+    ``pause`` seconds once it is gone, and make another: both must be there."""
     assert POSTGRES_URL
-    store.create_context(ContextName="before", ContextType="Run")
-    with store.db.engine.connect() as conn:  # the pool's one connection, given back
-        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
-        while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone():
-            time.sleep(0.01)
-    time.sleep(pause)
-    store.create_context(ContextName="after", ContextType="Run")
-    names = {c["ContextName"] for c in store.list_contexts()["ContextSummaries"]}
-    assert names == {"before", "after"}
+    store = SqlStore(POSTGRES_URL, account_id=fresh_account_id())
+    try:
+        store.create_context(ContextName="before", ContextType="Run")
+        with store.db.engine.connect() as conn:  # the pool's one connection, given back
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            killed = admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()
+            assert killed == (True,)
+            gone = "SELECT 1 FROM pg_stat_activity WHERE pid = %s"
+            while admin.execute(gone, (pid,)).fetchone():
+                time.sleep(0.01)
+        time.sleep(pause)
+        store.create_context(ContextName="after", ContextType="Run")
+        names = {c["ContextName"] for c in store.list_contexts()["ContextSummaries"]}
+        assert names == {"before", "after"}
+    finally:
+        store.close()
 
 
 @needs_postgres
 def test_a_connection_the_server_dropped_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
     """Idle past the threshold: the ping at checkout finds it dead."""
-    assert POSTGRES_URL
     monkeypatch.setattr(engine, "PING_AFTER_IDLE_SECONDS", 0.2)
-    store = SqlStore(POSTGRES_URL, account_id=fresh_account_id())
-    try:
-        _drop_then_create(store, pause=0.3)
-    finally:
-        store.close()
+    _drop_then_create(pause=0.3)
 
 
 @needs_postgres
 def test_a_call_on_a_connection_dropped_just_now_runs_again() -> None:
     """Within the idle time no ping runs: the call meets the dropped connection, and runs
     once more on a new one (its transaction was never committed)."""
-    assert POSTGRES_URL
-    store = SqlStore(POSTGRES_URL, account_id=fresh_account_id())
-    try:
-        _drop_then_create(store, pause=0)
-    finally:
-        store.close()
+    _drop_then_create(pause=0)
 
 
 @needs_postgres
