@@ -6,6 +6,7 @@ import sqlite3
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench.workloads import Edge, Node
@@ -143,3 +144,49 @@ def floor_query(db_path: str, start_arn: str, depth: int) -> Callable[[], int]:
         return len(seen)
 
     return run
+
+
+def bulk_floor(db_path: str, scratch_path: str, runs: int) -> float:
+    """The floor of bulk ingest, in rows per second: raw ``sqlite3`` writing the rows of a
+    bulk-built store again, as tuples read back from it, into an empty copy of the same schema
+    (its indexes and foreign keys, the store's pragmas), one ``executemany`` per table and
+    one commit; the median of ``runs``. No checks, no identities, no change log: what the
+    schema costs in the driver and in SQLite, which no bulk API on it can beat."""
+    source = sqlite3.connect(db_path)
+    schema = [
+        sql
+        for (sql,) in source.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+            " ORDER BY type = 'index'"  # (tables first)
+        )
+    ]
+    tables = {
+        table: (columns, source.execute(f"SELECT {columns} FROM {table}").fetchall())
+        for table in ("entities", "associations")
+        for columns in [", ".join(row[1] for row in source.execute(f"PRAGMA table_info({table})"))]
+    }
+    source.close()
+    rates = []
+    for _ in range(runs):
+        for suffix in ("", "-wal", "-shm"):
+            Path(scratch_path + suffix).unlink(missing_ok=True)
+        conn = sqlite3.connect(scratch_path, isolation_level=None)
+        for pragma in (
+            "journal_mode=WAL",
+            "wal_autocheckpoint=10000",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "cache_size=-65536",
+        ):
+            conn.execute(f"PRAGMA {pragma}")
+        for sql in schema:
+            conn.execute(sql)
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        for table, (columns, rows) in tables.items():
+            marks = ", ".join("?" * len(rows[0]))
+            conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        conn.execute("COMMIT")
+        rates.append(sum(len(rows) for _, rows in tables.values()) / (time.perf_counter() - start))
+        conn.close()
+    return statistics.median(rates)
