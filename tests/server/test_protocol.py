@@ -101,7 +101,8 @@ def test_oversized_body(server: ServerProcess, account: Account) -> None:
     body = encode_body({"ArtifactType": "x" * (2 * 1024 * 1024)})
     status, code, message = _error(call(server, account, "SageMaker.ListArtifacts", body))
     assert (status, code) == (413, "RequestEntityTooLargeException")
-    assert "1048576 bytes" in message
+    assert "limit of 1048576 bytes; send fewer items per call" in message
+    assert "--max-body-bytes" in message
 
 
 def test_oversized_chunked_body(server: ServerProcess) -> None:

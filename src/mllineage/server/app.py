@@ -111,7 +111,11 @@ class _Api:
         return b"".join(chunks)
 
     def _too_large(self) -> str:
-        return f"the request body is larger than the server's limit of {self.max_body_bytes} bytes"
+        return (
+            f"the request body is larger than the server's limit of {self.max_body_bytes} bytes;"
+            " send fewer items per call (a bulk() block is one call), or start the server with"
+            " a larger --max-body-bytes"
+        )
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
