@@ -215,3 +215,52 @@ def test_postgres_lineage_paths_use_indexes(postgres_store: SqlStore) -> None:
     assert fetches
     for plan in fetches:
         assert re.search(INDEX_SCAN.format("entities_pkey"), plan), plan
+
+
+# -- list pages -----------------------------------------------------------------------------
+def page_through_ties(store: SqlStore) -> None:
+    """Every page, 5 rows each, of lists whose rows share a creation time (one bulk call), in
+    both orders, unfiltered and by type."""
+    store.put_lineage(
+        Entities=[
+            {"EntityKind": "action", "ActionName": f"tie-{i}", "ActionType": "Tie"}
+            for i in range(30)
+        ],
+        Associations=[{"Source": i, "Destination": i + 1} for i in range(29)],
+    )
+    for order in ("Ascending", "Descending"):
+        for method, key, request in (
+            ("list_actions", "ActionSummaries", {}),
+            ("list_actions", "ActionSummaries", {"ActionType": "Tie"}),
+            ("list_actions", "ActionSummaries", {"SortBy": "Name"}),
+            ("list_associations", "AssociationSummaries", {}),
+        ):
+            rows = list(store.paginate(method, key, SortOrder=order, MaxResults=5, **request))
+            assert len(rows) in (29, 30)
+
+
+def test_sqlite_list_pages_seek_past_the_last_row(sqlite_store: SqlStore) -> None:
+    bulk_artifacts(sqlite_store, 2_000)  # (other rows, for the planner to prefer an index)
+    with sqlite_statements(sqlite_store) as statements:
+        page_through_ties(sqlite_store)
+    # The rest of a tie: the sort value and the tie-breakers (an id, or an association's two
+    # ends) are all constraints of the index search, not filters on a range of sort values.
+    rest = [s for s in statements if re.search(r"\((entities\.id|associations\.src_id)", s)]
+    assert len(rest) > 20
+    for statement in rest:
+        plan = " | ".join(sqlite_plan(sqlite_store, statement))
+        assert re.search(r"(created_at|name)=\? AND (id>\?|\(src_id,dst_id\)>\(\?,\?\))", plan), (
+            f"{statement}\n  {plan}"
+        )
+
+
+@needs_postgres
+@pytest.mark.postgres
+def test_postgres_list_pages_seek_past_the_last_row(postgres_store: SqlStore) -> None:
+    with postgres_plans(postgres_store) as plans:
+        page_through_ties(postgres_store)
+    rest = [p for p in plans if re.search(r"\((entities\.id|associations\.src_id)", p)]
+    assert len(rest) > 20
+    for plan in rest:  # (a seek past the last row's tie-breakers, whichever index serves it)
+        assert "Seq Scan" not in plan, plan
+        assert re.search(r"Index Cond: .*(\bid >|ROW\(src_id, dst_id\) >)", plan), plan

@@ -22,7 +22,7 @@ from mllineage.store.common import (
 from mllineage.store.sql import dag, deferred
 from mllineage.store.sql.core import SqlCore
 from mllineage.store.sql.engine import Statement, insert_into
-from mllineage.store.sql.entities import keyset_after
+from mllineage.store.sql.entities import keyset_page
 from mllineage.store.sql.schema import associations, entities
 
 # AddAssociation accepts experiment and trial-component ARNs too; mllineage stores neither, so
@@ -240,17 +240,14 @@ class AssociationOps(SqlCore):
         request_print = fingerprint(
             {k: str(v) for k, v in req.items() if k not in ("NextToken", "MaxResults")}
         )
+        after = None
         if "NextToken" in req:
             last_value, last_src, last_dst = decode_position(
                 req["NextToken"],
                 request_print,
                 (int if sort_by == "CreationTime" else str, int, int),
             )
-            where.append(
-                keyset_after(
-                    sort_col, order, last_value, (a.c.src_id, a.c.dst_id), (last_src, last_dst)
-                )
-            )
+            after = (last_value, (last_src, last_dst))
         query = (
             select(
                 a.c.src_id,
@@ -268,14 +265,13 @@ class AssociationOps(SqlCore):
             )
             .select_from(a.join(src, src.c.id == a.c.src_id).join(dst, dst.c.id == a.c.dst_id))
             .where(and_(*where))
-            .order_by(
-                sort_col.desc() if order == "Descending" else sort_col.asc(),
-                a.c.src_id.asc(),
-                a.c.dst_id.asc(),
-            )
-            .limit(max_results + 1)
         )
-        rows = self.db.run(lambda conn: conn.execute(query).all(), write=False)
+        rows = self.db.run(
+            lambda conn: keyset_page(
+                conn, query, sort_col, order, (a.c.src_id, a.c.dst_id), after, max_results + 1
+            ),
+            write=False,
+        )
         out: dict[str, Any] = {"AssociationSummaries": []}
         for row in rows[:max_results]:
             summary = {

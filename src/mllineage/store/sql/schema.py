@@ -64,7 +64,7 @@ entities = Table(
     # ``changes`` (see deferred.py); NULL once it is in ``changes``.
     Column("log_id", BigInteger),
     Index("ix_entities_list", "scope", "kind", "created_at", "id"),
-    Index("ix_entities_type", "scope", "kind", "type", "created_at"),
+    Index("ix_entities_type", "scope", "kind", "type", "created_at", "id"),
 )
 
 
@@ -82,7 +82,7 @@ Index(
     **_only_rows_with("source_uri"),
 )
 # Sorting by name is for actions and contexts, the entities with a name_key.
-Index("ix_entities_name", *entities.c["scope", "kind", "name"], **_only_rows_with("name_key"))
+Index("ix_entities_name", *entities.c["scope", "kind", "name", "id"], **_only_rows_with("name_key"))
 # NULL means "same as id": only relocated entities need the index (for MAX(topo)).
 Index("ix_entities_topo", entities.c.topo, **_only_rows_with("topo"))
 Index(
@@ -103,7 +103,7 @@ associations = Table(
     Column("created_by", Text, nullable=False),
     Column("log_id", BigInteger),  # as entities.log_id, for the AddAssociation change
     Index("ix_associations_dst", "dst_id", "src_id", "type"),
-    Index("ix_associations_list", "scope", "created_at"),
+    Index("ix_associations_list", "scope", "created_at", "src_id", "dst_id"),
     sqlite_with_rowid=False,
 )
 
