@@ -120,6 +120,7 @@ def export_records(store: Store) -> Iterator[dict[str, Any]]:
             EntityKind=kind,
             SortBy="CreationTime",
             SortOrder="Ascending",
+            IncludeTags=True,
             MaxResults=100,
         )
         for described in pages:
@@ -127,9 +128,8 @@ def export_records(store: Store) -> Iterator[dict[str, Any]]:
             for member in _KEPT_MEMBERS[kind]:
                 if member in described:
                     record[member] = _iso(described[member])
-            arn = record[f"{_NOUN[kind]}Arn"]
-            record["Tags"] = list(store.paginate("list_tags", "Tags", ResourceArn=arn))
-            arns.add(arn)
+            record["Tags"] = described["Tags"]
+            arns.add(record[f"{_NOUN[kind]}Arn"])
             counts[kind] += 1
             yield record
     summaries = store.paginate(

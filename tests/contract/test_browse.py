@@ -1,5 +1,5 @@
-"""The browsing extensions: CountEntities, and ListEntityDetails' NamePrefix, Properties and
-name sorting of artifacts."""
+"""The browsing extensions: CountEntities, and ListEntityDetails' NamePrefix, Properties,
+IncludeTags and name sorting of artifacts."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from mllineage.errors import ValidationException
 from mllineage.store.base import Store
 from mllineage.store.sql.browse import prefix_upper_bound
-from tests.helpers import action, artifact, context, link, refused
+from tests.helpers import action, artifact, context, link, refused, unique
 
 
 def names(store: Store, kind: str, **request: Any) -> list[str | None]:
@@ -97,3 +97,18 @@ def test_prefix_upper_bound() -> None:
     assert prefix_upper_bound("a\ud7ff") == "a\ue000"
     assert prefix_upper_bound("a\U0010ffff") == "b"
     assert prefix_upper_bound("\U0010ffff") is None
+
+
+def test_details_include_the_tags_when_asked(store: Store) -> None:
+    arn = store.create_context(
+        ContextName=unique(), ContextType="Pipeline", Tags=[{"Key": "team", "Value": "ml"}]
+    )["ContextArn"]
+    store.add_tags(ResourceArn=arn, Tags=[{"Key": "stage", "Value": "prod"}])
+    [entry] = store.list_entity_details(EntityKind="context", IncludeTags=True)["Entities"]
+    assert entry["Tags"] == store.list_tags(ResourceArn=arn)["Tags"]
+    assert len(entry["Tags"]) == 2
+    [plain] = store.list_entity_details(EntityKind="context", IncludeTags=False)["Entities"]
+    assert "Tags" not in plain
+    assert plain == {k: v for k, v in entry.items() if k != "Tags"}
+    with refused(ValidationException, "IncludeTags"):
+        store.list_entity_details(EntityKind="context", IncludeTags="yes")

@@ -165,7 +165,8 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_entity_details(self, **request: Any) -> Response:
         """Like ``list_artifacts``/``list_actions``/``list_contexts`` (``EntityKind`` says which)
-        but each entry is the full Describe response. Returns ``{"Entities", "NextToken"}``."""
+        but each entry is the full Describe response, with the entity's ``Tags`` too when
+        ``IncludeTags`` is true. Returns ``{"Entities", "NextToken"}``."""
 
     @abc.abstractmethod
     def count_entities(self, **request: Any) -> Response:
