@@ -77,3 +77,19 @@ def test_a_connection_lost_at_commit_is_reported_not_run_again() -> None:
         store.create_context(ContextName="after", ContextType="Run")  # the pool recovered
     finally:
         store.close()
+
+
+@needs_postgres
+def test_server_settings_in_the_url_reach_every_connection() -> None:
+    # The README's per-call trade: ?options=-csynchronous_commit%3Doff on the store's URL.
+    assert POSTGRES_URL
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    url = f"{POSTGRES_URL}{separator}options=-csynchronous_commit%3Doff"
+    store = SqlStore(url, account_id=fresh_account_id())
+    try:
+        store.create_context(ContextName="quick", ContextType="Run")
+        setting = "SHOW synchronous_commit"
+        assert store.db.run(lambda c: c.exec_driver_sql(setting).scalar(), write=True) == "off"
+        assert [c["ContextName"] for c in store.list_contexts()["ContextSummaries"]] == ["quick"]
+    finally:
+        store.close()
