@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from mllineage.cli_common import StoreOption, err_console, note, open_session
-from mllineage.transfer import export_store, import_store, read_export
+from mllineage.transfer import export_store, import_records, import_store, read_export
 
 
 @contextmanager
@@ -71,20 +71,31 @@ def import_(
 
     Example: mllineage --store postgresql://user@host/lineage import backup.jsonl
     """
-    total = None
+    body = None  # (read once here, for the progress bar's total, unless it is stdin)
     if str(file) != "-":
         if not file.is_file():
             raise typer.BadParameter(f"no such file: {file}", param_hint="'FILE'")
         with file.open(encoding="utf-8") as handle:
-            total = len(read_export(handle))
+            body = read_export(handle)
+    total = None if body is None else len(body)
     with open_session(store) as session, _progress("importing", total) as progress:
         if session.url.startswith(("http://", "https://")):
             note(
-                "warning: through a server each record is its own transaction, so a record "
-                "the server refuses leaves the ones before it imported"
+                "warning: through a server, an import into another region or account goes "
+                "record by record, so a record the server refuses leaves the ones before it "
+                "imported (an import that keeps its ARNs is one request, all or nothing, within "
+                "the server's --max-body-bytes)"
             )
         task = progress.add_task("importing", total=total)
-        summary = import_store(session, str(file), lambda n: progress.update(task, completed=n))
+
+        def update(done: int) -> None:
+            progress.update(task, completed=done)
+
+        summary = (
+            import_store(session, "-", update)
+            if body is None
+            else import_records(session, body, update)
+        )
     if arn_map is not None:
         arn_map.write_text(json.dumps(summary.arn_map, indent=2) + "\n", encoding="utf-8")
     changed = sum(1 for old, new in summary.arn_map.items() if old != new)

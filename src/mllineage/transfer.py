@@ -276,6 +276,14 @@ def import_store(
         import sys
 
         body = read_export(sys.stdin if str(source) == "-" else source)  # type: ignore[arg-type]
+    return import_records(session, body, progress)
+
+
+def import_records(
+    session: Session, body: list[_Line], progress: Progress | None = None
+) -> ImportSummary:
+    """:func:`import_store` of the records :func:`read_export` returned (a file read once,
+    counted and imported)."""
     summary = ImportSummary(dict.fromkeys((*KINDS, "association"), 0))
     store = session.store
     try:
