@@ -84,7 +84,7 @@ def import_(
                 "warning: through a server, an import into another region or account goes "
                 "record by record, so a record the server refuses leaves the ones before it "
                 "imported (an import that keeps its ARNs is one request, all or nothing, within "
-                "the server's --max-body-bytes)"
+                "the server's --max-bulk-body-bytes)"
             )
         task = progress.add_task("importing", total=total)
 

@@ -57,6 +57,20 @@ logger = logging.getLogger("mllineage.server")
 #: The largest request body accepted. The largest valid request (30 properties of 256
 #: characters, 50 tags, a 2 KiB URI, a 3 KiB description) is far below it.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+#: The largest ``Mllineage.PutLineage`` body (``Session.bulk()``: one request, all or nothing):
+#: ~100 bytes per item, so about 300,000 items.
+DEFAULT_MAX_BULK_BODY_BYTES = 32 * 1024 * 1024
+BULK_TARGET = "Mllineage.PutLineage"
+
+
+def _too_large(limit: int, bulk: bool) -> str:
+    if bulk:
+        return (
+            f"the PutLineage request body is larger than the server's limit of {limit} bytes;"
+            " write the bulk() block in parts, or start the server with a larger"
+            " --max-bulk-body-bytes"
+        )
+    return f"the request body is larger than the server's limit of {limit} bytes"
 
 
 class BindableStore(Protocol):
@@ -74,10 +88,17 @@ class BindableStore(Protocol):
 class _Api:
     """The ``POST /`` handler and what it needs: the store, the verifier, the limits."""
 
-    def __init__(self, store: Store, auth: SigV4Verifier | None, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        auth: SigV4Verifier | None,
+        max_body_bytes: int,
+        max_bulk_body_bytes: int,
+    ) -> None:
         self.store = store
         self.auth = auth
         self.max_body_bytes = max_body_bytes
+        self.max_bulk_body_bytes = max_bulk_body_bytes
         self._bound: dict[str, Store] = {}
 
     def store_for(self, caller: Caller | None) -> Store:
@@ -96,26 +117,21 @@ class _Api:
             self._bound[key] = bound
         return bound
 
-    async def read_body(self, request: Request) -> bytes:
+    async def read_body(self, request: Request, target: str = "") -> bytes:
+        bulk = target == BULK_TARGET
+        limit = self.max_bulk_body_bytes if bulk else self.max_body_bytes
         length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            raise RequestEntityTooLargeException(self._too_large())
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise RequestEntityTooLargeException(_too_large(limit, bulk))
         chunks: list[bytes] = []
         size = 0
         # Count while reading, for chunked bodies and for clients that misstate their length.
         async for chunk in request.stream():
             size += len(chunk)
-            if size > self.max_body_bytes:
-                raise RequestEntityTooLargeException(self._too_large())
+            if size > limit:
+                raise RequestEntityTooLargeException(_too_large(limit, bulk))
             chunks.append(chunk)
         return b"".join(chunks)
-
-    def _too_large(self) -> str:
-        return (
-            f"the request body is larger than the server's limit of {self.max_body_bytes} bytes;"
-            " send fewer items per call (a bulk() block is one call), or start the server with"
-            " a larger --max-body-bytes"
-        )
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -124,7 +140,7 @@ class _Api:
         account = "-"
         outcome = "ok"
         try:
-            body = await self.read_body(request)
+            body = await self.read_body(request, target)
             caller = self.authenticate(request, body)
             if caller is not None:
                 account = caller.credential.account_id
@@ -270,6 +286,7 @@ def create_app(
     *,
     auth: SigV4Verifier | None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_bulk_body_bytes: int = DEFAULT_MAX_BULK_BODY_BYTES,
     session_key: str | bytes | None = None,
     session_max_age: int = SESSION_MAX_AGE_SECONDS,
     ui_static_dir: Path = STATIC_DIR,
@@ -282,6 +299,8 @@ def create_app(
         auth: the SigV4 verifier; ``None`` turns authentication off and serves every request
             as the store's own account and user (for local use only).
         max_body_bytes: larger request bodies are refused with HTTP 413.
+        max_bulk_body_bytes: the same for ``Mllineage.PutLineage`` (a ``Session.bulk()``
+            block is one request).
         session_key: signs the web UI's session cookies; every process serving the same
             users must share it (default: a new random key, so sessions end with the process).
         session_max_age: seconds a web UI sign-in lasts.
@@ -297,7 +316,7 @@ def create_app(
             f"{type(store).__name__} cannot serve several accounts (it has no bind()); "
             "use an SQL store behind an authenticating server"
         )
-    api = _Api(store, auth, max_body_bytes)
+    api = _Api(store, auth, max_body_bytes, max_bulk_body_bytes)
     signer = None
     if auth is not None:
         signer = SessionSigner(

@@ -21,7 +21,7 @@ import typer
 
 import mllineage
 from mllineage import limits
-from mllineage.server.app import DEFAULT_MAX_BODY_BYTES, create_app
+from mllineage.server.app import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BULK_BODY_BYTES, create_app
 from mllineage.server.auth import DEFAULT_ACCOUNT_ID, SigV4Verifier, load_credentials
 from mllineage.session import default_store_url
 
@@ -84,6 +84,7 @@ def build_app(config: dict[str, Any]) -> Any:
         store,
         auth=verifier,
         max_body_bytes=config["max_body_bytes"],
+        max_bulk_body_bytes=config["max_bulk_body_bytes"],
         session_key=config.get("session_key"),
     )
 
@@ -155,6 +156,12 @@ def serve(
     max_body_bytes: Annotated[
         int, typer.Option(min=1024, help="Largest request body accepted.")
     ] = DEFAULT_MAX_BODY_BYTES,
+    max_bulk_body_bytes: Annotated[
+        int,
+        typer.Option(
+            min=1024, help="Largest body of a bulk call (PutLineage: a Session.bulk() block)."
+        ),
+    ] = DEFAULT_MAX_BULK_BODY_BYTES,
     query_timeout: Annotated[
         float,
         typer.Option(min=0.001, help="Seconds a lineage query may run before it is refused."),
@@ -185,6 +192,7 @@ def serve(
         "no_auth": no_auth,
         "credentials": str(credentials) if credentials else None,
         "max_body_bytes": max_body_bytes,
+        "max_bulk_body_bytes": max_bulk_body_bytes,
         "query_timeout": query_timeout,
         # Signs the web UI's session cookies; shared by the workers so each honours the
         # others' cookies, and new at every start, so a restart ends every sign-in.
