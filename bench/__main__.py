@@ -125,8 +125,8 @@ def bench_diamond(args: argparse.Namespace, tmp: str) -> dict[str, Any]:
 def table(results: dict[str, Any]) -> str:
     d = results["diamond"]
     lines = [
-        f"Machine: {results['machine']}; medians of {results['repeats']} runs; "
-        f"ratios from the same run.",
+        f"Machine: {results['machine']}; query times are medians of at least "
+        f"{results['repeats']} calls and 0.25 s of calls; ratios from the same run.",
         "",
         f"**Diamond DAG**, N = {d['n']:,} ({d['vertices']:,} vertices, {d['edges']:,} edges):",
         "",
