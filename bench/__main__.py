@@ -216,6 +216,24 @@ def table(results: dict[str, Any]) -> str:
             )
         lines += [
             "",
+            "**`Artifact.list`** on the pipeline graph, the first page (50) of: the newest models"
+            " (`artifact_type='Model'`), the newest raw datasets under a source URI"
+            " (`source_uri='s3://bench/raw'`), the oldest datasets"
+            " (`artifact_type='Dataset', sort_order='Ascending'`):",
+            "",
+            "| size | newest models | under a source URI | oldest datasets |",
+            "|---|---|---|---|",
+        ]
+        for p in results["pipeline"]:
+            lines.append(
+                f"| {p['vertices']:,} vertices |"
+                + "".join(
+                    f" {p['lists'][k]['ms']:.2f} ms ({p['lists'][k]['count']}) |"
+                    for k in ("models", "raw", "oldest_datasets")
+                )
+            )
+        lines += [
+            "",
             "**Time travel**: the same queries `as_of` the instant after the build, measured before"
             " and after changes where the queries walk"
             f" ({results['pipeline'][0]['changes_after']}); × live is to the live query of the"

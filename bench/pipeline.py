@@ -11,7 +11,14 @@ from typing import Any
 
 from bench import harness
 from bench.workloads import Node, pipeline
-from mllineage import Action, Association, LineageQuery, Session
+from mllineage import Action, Artifact, Association, LineageQuery, Session
+
+# The first page (50) of each list, through the public API.
+LISTS: dict[str, dict[str, Any]] = {
+    "models": {"artifact_type": "Model"},  # newest first
+    "raw": {"source_uri": "s3://bench/raw"},  # under a source URI, newest first
+    "oldest_datasets": {"artifact_type": "Dataset", "sort_order": "Ascending"},
+}
 
 
 def run_pipeline(size: int, repeats: int) -> dict[str, Any]:
@@ -49,6 +56,7 @@ def run_pipeline(size: int, repeats: int) -> dict[str, Any]:
                     "vertices": len(graph["Vertices"]),
                     "edges": len(graph["Edges"]),
                 }
+            out["lists"] = _list_ms(session, repeats)
             out["changes_after"] = _change_some(session, reached)
             for label, (arn, direction) in starts.items():
                 ms, _graph, as_of_ms, first_ms = _live_and_as_of(
@@ -84,6 +92,19 @@ def _live_and_as_of(
     assert len(then["Vertices"]) == size["vertices"], arn
     assert len(then["Edges"]) == size["edges"], arn
     return ms, graph, as_of_ms, first_ms
+
+
+def _list_ms(session: Session, repeats: int) -> dict[str, dict[str, Any]]:
+    """Median ms of each of ``LISTS`` and how many artifacts it returned."""
+    out = {}
+    for label, filters in LISTS.items():
+
+        def page(filters: dict[str, Any] = filters) -> list[Artifact]:
+            return list(Artifact.list(max_results=50, sagemaker_session=session, **filters))
+
+        ms, found = harness.median_ms(page, repeats)
+        out[label] = {"ms": ms, "count": len(found)}
+    return out
 
 
 def _change_some(session: Session, reached: list[str], updates: int = 300, links: int = 50) -> str:

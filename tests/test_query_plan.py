@@ -248,11 +248,39 @@ def test_sqlite_list_pages_seek_past_the_last_row(sqlite_store: SqlStore) -> Non
     # ends) are all constraints of the index search, not filters on a range of sort values.
     rest = [s for s in statements if re.search(r"\((entities\.id|associations\.src_id)", s)]
     assert len(rest) > 20
+    seek = r"(created_at|name)=\? AND (id[<>]\?|\(src_id,dst_id\)[<>]\(\?,\?\))"
     for statement in rest:
         plan = " | ".join(sqlite_plan(sqlite_store, statement))
-        assert re.search(r"(created_at|name)=\? AND (id>\?|\(src_id,dst_id\)>\(\?,\?\))", plan), (
-            f"{statement}\n  {plan}"
+        assert re.search(seek, plan), f"{statement}\n  {plan}"
+    # Ties go the sort's way, so one index gives the whole order of every page, in both
+    # orders: the database sorts nothing (it sorted a page's first tie, ties the other way).
+    pages = [s for s in statements if re.search(r"FROM (entities|associations).*ORDER BY", s, re.S)]
+    assert len(pages) > 40
+    for statement in pages:
+        plan = " | ".join(sqlite_plan(sqlite_store, statement))
+        assert "TEMP B-TREE" not in plan, f"{statement}\n  {plan}"
+
+
+def test_sqlite_a_list_under_a_source_uri_reads_the_artifacts_under_it(
+    sqlite_store: SqlStore,
+) -> None:
+    # Among many artifacts made since, the few under a URI are found through the source-URI
+    # index and sorted, not by walking every artifact newest first for the few that match.
+    under = [artifact(sqlite_store, f"s3://b/raw/{i}") for i in range(3)]
+    artifact(sqlite_store, "s3://b/raw-2/x")  # (in the index range, not under the URI)
+    bulk_artifacts(sqlite_store, 2_000)
+    with sqlite_statements(sqlite_store) as statements:
+        listed = list(
+            sqlite_store.paginate(
+                "list_artifacts", "ArtifactSummaries", SourceUri="s3://b/raw", MaxResults=2
+            )
         )
+    assert [s["ArtifactArn"] for s in listed] == under[::-1]
+    lists = [s for s in statements if re.search(r"FROM entities.*source_uri >=", s, re.S)]
+    assert lists
+    for statement in lists:
+        plan = " | ".join(sqlite_plan(sqlite_store, statement))
+        assert "USING INDEX ix_entities_source_uri" in plan, f"{statement}\n  {plan}"
 
 
 @needs_postgres
@@ -264,4 +292,4 @@ def test_postgres_list_pages_seek_past_the_last_row(postgres_store: SqlStore) ->
     assert len(rest) > 20
     for plan in rest:  # (a seek past the last row's tie-breakers, whichever index serves it)
         assert "Seq Scan" not in plan, plan
-        assert re.search(r"Index Cond: .*(\bid >|ROW\(src_id, dst_id\) >)", plan), plan
+        assert re.search(r"Index Cond: .*(\bid [<>]|ROW\(src_id, dst_id\) [<>])", plan), plan

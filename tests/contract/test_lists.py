@@ -203,9 +203,10 @@ def test_paging_visits_everything_once(store: Store, kind: str, page_size: int, 
 
 @pytest.mark.parametrize("order", ["Ascending", "Descending"])
 def test_paging_through_ties(store: Store, order: str) -> None:
-    tied = bulk_artifacts(store, 12, same_time=True)  # ties are broken in creation order
+    # Ties are broken in creation order, the sort's way: Descending is Ascending reversed.
+    tied = bulk_artifacts(store, 12, same_time=True)
     later = [artifact(store), artifact(store)]
-    expected = [*tied, *later] if order == "Ascending" else [*later[::-1], *tied]
+    expected = [*tied, *later] if order == "Ascending" else [*later[::-1], *tied[::-1]]
     for size in (1, 5, 12):
         assert every(store, "artifact", SortOrder=order, MaxResults=size) == expected
 

@@ -9,12 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Row,
     Select,
     and_,
     delete,
     func,
+    literal_column,
     or_,
     select,
     tuple_,
@@ -115,7 +117,10 @@ def source_uri_condition(column: Any, uri: str) -> ColumnElement[bool]:
     """``uri`` itself or anything below it at a path boundary, as an index range."""
     if uri.endswith("/"):
         return and_(column >= uri, column < uri[:-1] + "0")
-    return or_(column == uri, and_(column >= uri + "/", column < uri + "0"))
+    # One range, from the URI to the end of what starts with it, and in it the URI and what
+    # follows a "/" (not "s3://b/data-2", which sorts between them): a single range is what
+    # a planner reads through the index.
+    return and_(column >= uri, column < uri + "0", or_(column == uri, column >= uri + "/"))
 
 
 def describe_row(kind: Kind, row: Row[Any]) -> dict[str, Any]:
@@ -427,9 +432,20 @@ class EntityOps(SqlCore):
             )
             after = (last_value, (last_id,))
         query = select(entities).where(*where)
+        # Under a source URI, every page reads the artifacts under it and sorts them: a cost
+        # that follows how many there are. Left to choose, SQLite walks all artifacts in the
+        # sort's order for the few that match (0.4 s for a page of old ones among a million).
+        by_filter = "SourceUri" in req and self.db.is_sqlite
         rows = self.db.run(
             lambda conn: keyset_page(
-                conn, query, sort_col, order, (entities.c.id,), after, max_results + 1
+                conn,
+                query,
+                sort_col,
+                order,
+                (entities.c.id,),
+                after,
+                max_results + 1,
+                by_filter=by_filter,
             ),
             write=False,
         )
@@ -603,24 +619,43 @@ def keyset_page(
     ties: tuple[Any, ...],
     after: tuple[Any, tuple[Any, ...]] | None,
     limit: int,
+    *,
+    by_filter: bool = False,
 ) -> list[Row[Any]]:
-    """Up to ``limit`` rows of ``query`` in ORDER BY ``sort_col`` <order>, ties ascending,
-    after the position ``after`` (a sort value and its tie values) when a page follows another.
+    """Up to ``limit`` rows of ``query`` in ORDER BY ``sort_col`` <order>, ties in the same
+    order, after the position ``after`` (a sort value and its tie values) when a page follows
+    another.
 
-    A page that follows another is asked in two statements, each a seek in an index that holds
-    the sort column and the tie-breakers: the rest of the last row's tie (the same sort value,
-    tie values after), then, if the page is not full, the rows past that sort value. Asked as
-    one condition (a sort value past the last, or the same one with ties after), every page
-    read all the ties before it: thousands of rows share a creation time after one bulk call.
-    Sort columns are never NULL.
+    Ties go the sort's way so that one index, read forwards or backwards, gives the whole
+    order: ties in the other direction made the database sort every row of the first tie, and
+    thousands of rows share a creation time after one bulk call. A page that follows another is
+    asked in two statements, each a seek in that index: the rest of the last row's tie (the
+    same sort value, tie values past the last), then, if the page is not full, the rows past
+    that sort value. Asked as one condition (a sort value past the last, or the same one with
+    ties past), every page read all the ties before it. Sort columns are never NULL.
+
+    ``by_filter`` (SQLite): the statements name the sort column and the tie-breakers as SQLite's
+    unary plus makes them, the same values that no index provides, so that the rows are read
+    through the index of the query's own filter and sorted.
     """
-    ordered = [sort_col.desc() if order == "Descending" else sort_col.asc(), *ties]
+    if by_filter:
+        sort_col, ties = _unindexed(sort_col), tuple(_unindexed(tie) for tie in ties)
+    descending = order == "Descending"
+    ordered = [column.desc() if descending else column.asc() for column in (sort_col, *ties)]
     if after is None:
         return list(conn.execute(query.order_by(*ordered).limit(limit)).all())
     value, tie_values = after
-    tied = query.where(sort_col == value, tuple_(*ties) > tuple_(*tie_values))
-    rows = list(conn.execute(tied.order_by(*ties).limit(limit)).all())
+    tie, last_tie = tuple_(*ties), tuple_(*tie_values)
+    tied = query.where(sort_col == value, tie < last_tie if descending else tie > last_tie)
+    rows = list(conn.execute(tied.order_by(*ordered[1:]).limit(limit)).all())
     if len(rows) < limit:
-        past = sort_col < value if order == "Descending" else sort_col > value
+        past = sort_col < value if descending else sort_col > value
         rows += conn.execute(query.where(past).order_by(*ordered).limit(limit - len(rows))).all()
     return rows
+
+
+def _unindexed(column: Any) -> Any:
+    """``+table.column``: a column's values as an expression (an expression stays as it is)."""
+    if isinstance(column, Column):
+        return literal_column(f"+{column.table.name}.{column.name}")
+    return column

@@ -304,8 +304,8 @@ class HistoryOps(QueryOps):
             and (before is None or s["created_at"] <= before)
         ]
         field = "created_at" if sort_by == "CreationTime" else "name"
-        found.sort(key=lambda s: born[s["arn"]])
-        found.sort(key=lambda s: s[field], reverse=order == "Descending")
+        # Ties in the sort's direction, in the order the entities came to be (as live lists).
+        found.sort(key=lambda s: (s[field], born[s["arn"]]), reverse=order == "Descending")
         page = found[start : start + max_results]
         out: dict[str, Any] = {"Entities": [describe_row(kind, replay.as_row(s)) for s in page]}
         if start + max_results < len(found):
@@ -406,15 +406,14 @@ class HistoryOps(QueryOps):
             summary["CreationTime"] = us_to_datetime(info["created_at"])
             summary["CreatedBy"] = info["created_by"]
             summaries.append((info["created_at"], summary))
-        key = {
-            "CreationTime": lambda item: item[0],
-            "SourceArn": lambda item: item[1]["SourceArn"],
-            "DestinationArn": lambda item: item[1]["DestinationArn"],
-            "SourceType": lambda item: item[1]["SourceType"],
-            "DestinationType": lambda item: item[1]["DestinationType"],
-        }[sort_by]
-        summaries.sort(key=lambda item: (item[1]["SourceArn"], item[1]["DestinationArn"]))
-        summaries.sort(key=key, reverse=order == "Descending")
+
+        def sort_key(item: tuple[int, dict[str, Any]]) -> tuple[Any, str, str]:
+            # Ties by ARN, in the sort's direction (live lists break them by internal ids).
+            created_at, summary = item
+            value = created_at if sort_by == "CreationTime" else summary[sort_by]
+            return value, summary["SourceArn"], summary["DestinationArn"]
+
+        summaries.sort(key=sort_key, reverse=order == "Descending")
         out: dict[str, Any] = {
             "AssociationSummaries": [s for _, s in summaries[start : start + max_results]]
         }
