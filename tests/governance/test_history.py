@@ -224,6 +224,34 @@ def test_prune_keeps_the_order_of_entities_made_in_one_call(store: Store) -> Non
     assert listed(AsOf=horizon) == listed() == arns[::-1]
 
 
+@pytest.mark.parametrize("order", ["Ascending", "Descending"])
+def test_associations_as_of_now_are_listed_as_the_live_ones(store: Store, order: str) -> None:
+    # One call's associations share a creation time: the past breaks those ties as the live
+    # list does, by the ends' ids in the sort's direction, for every sort and across pages.
+    made = store.put_lineage(
+        Entities=[
+            *({"EntityKind": "artifact", "ArtifactType": t} for t in ("Dataset", "Model", "Data")),
+            {"EntityKind": "action", "ActionName": f"train-{unique()}", "ActionType": "Training"},
+        ],
+        Associations=[
+            {"Source": 0, "Destination": 3, "AssociationType": "ContributedTo"},
+            {"Source": 2, "Destination": 3, "AssociationType": "ContributedTo"},
+            {"Source": 3, "Destination": 1, "AssociationType": "Produced"},
+            {"Source": 0, "Destination": 1, "AssociationType": "DerivedFrom"},
+            {"Source": 2, "Destination": 1, "AssociationType": "DerivedFrom"},
+        ],
+    )
+    now = us_to_datetime(now_us())
+    for sort_by in ("CreationTime", "SourceArn", "DestinationArn", "SourceType", "DestinationType"):
+        request = {"SortBy": sort_by, "SortOrder": order, "MaxResults": 2}
+        live = list(store.paginate("list_associations", "AssociationSummaries", **request))
+        then = list(
+            store.paginate("list_associations_as_of", "AssociationSummaries", AsOf=now, **request)
+        )
+        assert len(live) == made["AssociationCount"] == 5
+        assert then == live, sort_by
+
+
 def test_python_api_history_and_as_of(store: Store) -> None:
     session = Session(store=store)
     data = Artifact.create(

@@ -88,9 +88,9 @@ def picture(store: SqlStore, known: set[str], as_of: datetime | None = None) -> 
 
 
 def _ties_by_arn(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Newest first, as listed; associations made by one call share a CreationTime, and the
-    live list breaks that tie by the store's internal ids, the past by ARNs: compare ties in
-    one order."""
+    """Newest first, as listed; associations made by one call share a CreationTime, and both
+    lists break that tie by the ends' internal ids, but the past knows no id for an entity
+    deleted since (it goes by ARN there): compare ties in one order."""
     times = [s["CreationTime"] for s in summaries]
     assert times == sorted(times, reverse=True)
     by_arn = sorted(summaries, key=lambda s: (s["SourceArn"], s["DestinationArn"]))

@@ -35,12 +35,13 @@ from mllineage.store.sql import deferred, replay
 from mllineage.store.sql.core import INSERT_CHANGE, KINDS
 from mllineage.store.sql.entities import _LIST_MEMBERS, _SORT_BY, describe_row
 from mllineage.store.sql.graph_cache import Generation
-from mllineage.store.sql.graph_sql import _rows, chunks, in_list, placeholder
+from mllineage.store.sql.graph_sql import _rows, chunks, entities_where, in_list, placeholder
 from mllineage.store.sql.schema import changes
 from mllineage.store.sql.traversal import Graph, QueryOps, QuerySpec, _under, vertex_properties
 
 _ENTITY_COLUMNS = (changes.c.arn, changes.c.op, changes.c.at, changes.c.actor, changes.c.detail)
 _HISTORY_MAX_RESULTS = 100
+_NO_ID = 2**63  # above every entity id: where an entity that no longer exists sorts by id
 # Whether a change is an entity's own or an association's, spelled so that no planner walks
 # the index on peer_arn for it (NULL for every entity change: half the log) instead of
 # looking the ARNs up.
@@ -352,7 +353,7 @@ class HistoryOps(QueryOps):
         )
         start = decode_offset(req["NextToken"], request_print) if "NextToken" in req else 0
 
-        def read(conn: Connection) -> tuple[dict[Any, Any], dict[str, Any]]:
+        def read(conn: Connection) -> tuple[dict[Any, Any], dict[str, Any], dict[str, int]]:
             if "SourceArn" in ends:
                 edges = self._edges_at(conn, [ends["SourceArn"]], at, forward=True)
             elif "DestinationArn" in ends:
@@ -369,10 +370,11 @@ class HistoryOps(QueryOps):
                 edges = {}
                 for part in chunks(sources):
                     edges.update(self._edges_at(conn, part, at, forward=True))
-            arns = [a for pair in edges for a in pair]
-            return edges, self._states_at(conn, arns, at)
+            arns = list(dict.fromkeys(a for pair in edges for a in pair))
+            ids = dict(entities_where(conn, "arn, id", "arn", arns))  # (those that exist now)
+            return edges, self._states_at(conn, arns, at), ids
 
-        edges, states = self.db.run(read, write=False)
+        edges, states, ids = self.db.run(read, write=False)
         summaries = []
         for (src, dst), info in edges.items():
             s, d = states.get(src), states.get(dst)
@@ -407,11 +409,13 @@ class HistoryOps(QueryOps):
             summary["CreatedBy"] = info["created_by"]
             summaries.append((info["created_at"], summary))
 
-        def sort_key(item: tuple[int, dict[str, Any]]) -> tuple[Any, str, str]:
-            # Ties by ARN, in the sort's direction (live lists break them by internal ids).
+        def sort_key(item: tuple[int, dict[str, Any]]) -> tuple[Any, ...]:
+            # Ties in the sort's direction, by the two ends' ids as the live list breaks them;
+            # an end that does not exist now (deleted since) has none, and goes by its ARN.
             created_at, summary = item
             value = created_at if sort_by == "CreationTime" else summary[sort_by]
-            return value, summary["SourceArn"], summary["DestinationArn"]
+            src, dst = summary["SourceArn"], summary["DestinationArn"]
+            return value, (ids.get(src, _NO_ID), src), (ids.get(dst, _NO_ID), dst)
 
         summaries.sort(key=sort_key, reverse=order == "Descending")
         out: dict[str, Any] = {
