@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -48,6 +48,21 @@ def test_artifact_arn_is_32_hex_not_the_name(store: Store) -> None:
     assert int(suffix, 16) >= 0
     assert arn.startswith("arn:aws:sagemaker:")
     assert ":artifact/" in arn
+
+
+def test_artifact_arns_begin_with_their_creation_millisecond(store: Store) -> None:
+    # (new artifacts then sit together in the ARN index) and end with 80 random bits
+    arns = store.put_lineage(
+        Entities=[{"EntityKind": "artifact", "ArtifactType": "Dataset"} for _ in range(50)]
+    )["Arns"]
+    arns.append(artifact(store))
+    for arn in arns:
+        suffix = arn.rsplit("/", 1)[1]
+        created = store.describe_artifact(ArtifactArn=arn)["CreationTime"]
+        epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        assert int(suffix[:12], 16) == (created - epoch) // timedelta(milliseconds=1), arn
+        assert suffix == suffix.lower()
+    assert len({arn.rsplit("/", 1)[1][12:] for arn in arns}) == len(arns)
 
 
 def test_action_round_trip(store: Store) -> None:
