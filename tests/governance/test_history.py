@@ -252,6 +252,26 @@ def test_associations_as_of_now_are_listed_as_the_live_ones(store: Store, order:
         assert then == live, sort_by
 
 
+@pytest.mark.parametrize("order", ["Ascending", "Descending"])
+def test_artifacts_by_name_as_of_now_are_listed_as_the_live_ones(store: Store, order: str) -> None:
+    # Names repeat and may be missing (sorted as ""); one call's artifacts share a time.
+    store.put_lineage(
+        Entities=[
+            {"EntityKind": "artifact", "ArtifactType": "Dataset", **name}
+            for name in ({"ArtifactName": "b"}, {}, {"ArtifactName": "a"}, {"ArtifactName": "b"})
+        ]
+    )
+    artifact(store, ArtifactName="a")
+    now = us_to_datetime(now_us())
+    request = {"EntityKind": "artifact", "SortBy": "Name", "SortOrder": order, "MaxResults": 2}
+    live = list(store.paginate("list_entity_details", "Entities", **request))
+    then = list(store.paginate("list_entity_details", "Entities", AsOf=now, **request))
+    names = [e.get("ArtifactName", "") for e in live]
+    assert len(names) == 5
+    assert names == sorted(names, reverse=order == "Descending")
+    assert [e["ArtifactArn"] for e in then] == [e["ArtifactArn"] for e in live]
+
+
 def test_python_api_history_and_as_of(store: Store) -> None:
     session = Session(store=store)
     data = Artifact.create(

@@ -33,7 +33,7 @@ from mllineage.store.common import (
 )
 from mllineage.store.sql import deferred, replay
 from mllineage.store.sql.core import INSERT_CHANGE, KINDS
-from mllineage.store.sql.entities import _LIST_MEMBERS, _SORT_BY, describe_row
+from mllineage.store.sql.entities import _DETAIL_SORT_BY, _LIST_MEMBERS, describe_row
 from mllineage.store.sql.graph_cache import Generation
 from mllineage.store.sql.graph_sql import _rows, chunks, entities_where, in_list, placeholder
 from mllineage.store.sql.schema import changes
@@ -248,7 +248,7 @@ class HistoryOps(QueryOps):
         )
         after, before = _time(req, "CreatedAfter"), _time(req, "CreatedBefore")
         sort_by = validation.check_choice(
-            req.get("SortBy", "CreationTime"), "SortBy", _SORT_BY[kind_name]
+            req.get("SortBy", "CreationTime"), "SortBy", _DETAIL_SORT_BY
         )
         order = validation.check_choice(
             req.get("SortOrder", "Descending"), "SortOrder", validation.SORT_ORDERS
@@ -305,8 +305,12 @@ class HistoryOps(QueryOps):
             and (before is None or s["created_at"] <= before)
         ]
         field = "created_at" if sort_by == "CreationTime" else "name"
-        # Ties in the sort's direction, in the order the entities came to be (as live lists).
-        found.sort(key=lambda s: (s[field], born[s["arn"]]), reverse=order == "Descending")
+        # Ties in the sort's direction, in the order the entities came to be (as live lists);
+        # an artifact without a name sorts as "" there too.
+        found.sort(
+            key=lambda s: (s[field] if s[field] is not None else "", born[s["arn"]]),
+            reverse=order == "Descending",
+        )
         page = found[start : start + max_results]
         out: dict[str, Any] = {"Entities": [describe_row(kind, replay.as_row(s)) for s in page]}
         if start + max_results < len(found):
