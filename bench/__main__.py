@@ -214,6 +214,20 @@ def table(results: dict[str, Any]) -> str:
                 )
                 + f" {p['associate_ms']:.2f} ms |"
             )
+        if results.get("pipeline_postgres"):
+            lines += [
+                "",
+                "The same on PostgreSQL (no query cache: every query reads the database):",
+                "",
+                "| size | build (bulk) | impact | provenance | both | association insert |",
+                "|---|---|---|---|---|---|",
+            ]
+            for p in results["pipeline_postgres"]:
+                lines.append(
+                    f"| {p['vertices']:,} vertices | {p['bulk_rows_per_s']:,.0f} rows/s |"
+                    + "".join(f" {p[q]['ms']:.1f} ms |" for q in ("impact", "provenance", "both"))
+                    + f" {p['associate_ms']:.2f} ms |"
+                )
         lines += [
             "",
             "**`Artifact.list`** on the pipeline graph, the first page (50) of: the newest models"
@@ -276,10 +290,11 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--pipeline-worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--pipeline-postgres", help=argparse.SUPPRESS)
     parser.add_argument("--diamond-worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pipeline_worker:
-        print(json.dumps(run_pipeline(args.pipeline_worker, args.repeats)))
+        print(json.dumps(run_pipeline(args.pipeline_worker, args.repeats, args.pipeline_postgres)))
         return
     if args.diamond_worker:
         print(json.dumps(diamond_queries(*args.diamond_worker, args.repeats)))
@@ -297,6 +312,14 @@ def main() -> None:
         results["pipeline"] = []
         for size in sizes:
             results["pipeline"].append(_worker(["--pipeline-worker", str(size)], args.repeats))
+        if args.postgres:
+            results["pipeline_postgres"] = [
+                _worker(
+                    ["--pipeline-worker", str(size), "--pipeline-postgres", args.postgres],
+                    args.repeats,
+                )
+                for size in sizes
+            ]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
     markdown = table(results)

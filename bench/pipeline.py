@@ -6,6 +6,7 @@ import os
 import resource
 import tempfile
 import time
+import uuid
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,10 +22,16 @@ LISTS: dict[str, dict[str, Any]] = {
 }
 
 
-def run_pipeline(size: int, repeats: int) -> dict[str, Any]:
+def run_pipeline(size: int, repeats: int, postgres: str | None = None) -> dict[str, Any]:
+    """The section on a new SQLite file, or in a new account of the PostgreSQL database at
+    ``postgres``."""
     nodes, edges = pipeline(size)
     with tempfile.TemporaryDirectory(prefix="mllineage-pipeline-") as tmp:
-        with Session(f"sqlite:///{os.path.join(tmp, 'pipeline.db')}") as session:
+        with (
+            Session(f"sqlite:///{os.path.join(tmp, 'pipeline.db')}")
+            if postgres is None
+            else Session(postgres, account_id=f"{uuid.uuid4().int % 10**12:012d}")
+        ) as session:
             rate, arns = harness.ingest_bulk(session, nodes, edges)
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             runs = len([n for n in nodes if n.key.endswith("-ctx")])
