@@ -158,7 +158,16 @@ def test_oversized_queries_fail_fast_while_others_are_served(
                 thread.join(timeout=120)
         assert httpx.get(server.url + "/health").status_code == 200
         log = server.log()
-    unclean = [(code, text) for code, text, _ in queries if not refused_as(code, text, refusal)]
+    # A query past the timeout fails cleanly. Each one leaves what it read in the server's graph
+    # cache, though, and on a fast machine the whole walk then fits in the 1 ms: answered,
+    # rightly. Every other outcome is a failure of the test.
+    answered = "answered" if limit == "timeout" else None
+    unclean = [
+        (code, text)
+        for code, text, _ in queries
+        if not refused_as(code, text, refusal) and code != answered
+    ]
+    assert any(refused_as(code, text, refusal) for code, text, _ in queries)
     slowest = max(duration for _, _, duration in queries)
     figures.update(
         limit=refusal,
