@@ -38,12 +38,6 @@ def _fresh_sqlite(directory: str, name: str) -> tuple[str, str]:
     return f"sqlite:///{path}", path
 
 
-def _pg_session(url: str) -> Session:
-    import uuid
-
-    return Session(url, account_id=f"{uuid.uuid4().int % 10**12:012d}")
-
-
 def _worker(arguments: list[str], repeats: int) -> dict[str, Any]:
     """What ``python -m bench <arguments>`` measures in a new process (its JSON answer)."""
     answer = subprocess.run(
@@ -108,11 +102,11 @@ def bench_diamond(args: argparse.Namespace, tmp: str) -> dict[str, Any]:
     # and dropped millions of objects by now, and their traces would be timed with the queries.
     out |= _worker(["--diamond-worker", path, arns[f"d{n}"]], args.repeats)
     if args.postgres:
-        with _pg_session(args.postgres) as session:
+        with harness.pg_session(args.postgres) as session:
             out["postgres_per_call_calls_per_s"], _ = harness.ingest_per_call(
                 session, nodes_small, edges_small, per_call_budget
             )
-        with _pg_session(args.postgres) as session:
+        with harness.pg_session(args.postgres) as session:
             out["postgres_bulk_rows_per_s"], arns = harness.ingest_bulk(session, nodes, edges)
             for depth in (10, 20):
                 ms, _ = harness.median_ms(

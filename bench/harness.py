@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import statistics
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,12 @@ def median_ms(
         result = fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1000, result
+
+
+def pg_session(url: str) -> Session:
+    """A session on the PostgreSQL database at ``url``, in an account of its own (the runs of
+    a benchmark share one database)."""
+    return Session(url, account_id=f"{uuid.uuid4().int % 10**12:012d}")
 
 
 def create_one(session: Session, node: Node) -> str:

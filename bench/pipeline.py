@@ -6,7 +6,6 @@ import os
 import resource
 import tempfile
 import time
-import uuid
 from datetime import datetime, timezone
 from typing import Any
 
@@ -30,7 +29,7 @@ def run_pipeline(size: int, repeats: int, postgres: str | None = None) -> dict[s
         with (
             Session(f"sqlite:///{os.path.join(tmp, 'pipeline.db')}")
             if postgres is None
-            else Session(postgres, account_id=f"{uuid.uuid4().int % 10**12:012d}")
+            else harness.pg_session(postgres)
         ) as session:
             rate, arns = harness.ingest_bulk(session, nodes, edges)
             peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
