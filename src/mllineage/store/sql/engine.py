@@ -6,6 +6,8 @@ import contextvars
 import operator
 import random
 import re
+import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -36,6 +38,14 @@ DAG_LOCK_KEY = 0x6D6C6C696E656167  # "mllineag"
 
 
 _NAMED = re.compile(r"(?<!:):(\w+)")  # a :name placeholder (not a ::cast)
+
+# Python 3.11's sqlite3 binds a None by first asking the adapter registry, then the prepare
+# protocol and the value itself for an adapter, two failed attribute lookups: ~0.45 µs per
+# None, a third of a bulk entity insert (a row holds five or six). An adapter registered for
+# None answers the first question (``{}.get(None)`` is None, which binds NULL, as before).
+# 3.12 binds None directly. Nothing else changes, in this process or in the database.
+if sys.version_info < (3, 12):
+    sqlite3.adapters.setdefault((type(None), sqlite3.PrepareProtocol), {}.get)
 
 
 class Statement:
