@@ -35,6 +35,9 @@ def _normalise_keys(
 
 def artifact_source_to_wire(source: Any, arg: str = "source") -> dict[str, Any]:
     """``{"source_uri": ..., "source_types": [...]}`` -> ``{"SourceUri", "SourceTypes"}``."""
+    if type(source) is dict and len(source) == 1 and "source_uri" in source:
+        # (the common case, made short: a bulk block adds thousands)
+        return {"SourceUri": validation.check_source_uri(source["source_uri"], f"{arg}.SourceUri")}
     if not validation.is_mapping(source):
         raise ValueError(f"{arg} must be a dict with 'source_uri', got {type(source).__name__}")
     wire = _normalise_keys(source, _ARTIFACT_SOURCE_KEYS, arg)
