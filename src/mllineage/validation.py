@@ -27,7 +27,7 @@ LINEAGE_TYPES = ("Artifact", "Action", "Context", "TrialComponent")
 
 # Action and context names become ARNs, so they keep to SageMaker's name alphabet (plus '_'
 # and '.', which SageMaker allows in context names and users reach for in version numbers).
-_ARN_NAME_RE = re.compile(r"[A-Za-z0-9](?:[-_.]*[A-Za-z0-9])*")
+ARN_NAME_RE = re.compile(r"[A-Za-z0-9](?:[-_.]*[A-Za-z0-9])*")
 _ARN_RE = re.compile(
     r"arn:aws[a-z\-]*:sagemaker:(?P<region>[a-z0-9\-]*):(?P<account>[0-9]{12}):"
     r"(?P<kind>[a-z\-]+)/(?P<resource>.+)"
@@ -38,7 +38,7 @@ _ARTIFACT_SOURCE_MEMBERS = frozenset({"SourceUri", "SourceTypes"})
 _SOURCE_TYPE_MEMBERS = frozenset({"SourceIdType", "Value"})
 _SIMPLE_SOURCE_MEMBERS = frozenset({"SourceUri", "SourceType", "SourceId"})
 # Unicode categories Cc (control characters) and Cs (lone surrogates).
-_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def check_str(value: Any, arg: str, *, min_len: int = 1, max_len: int) -> str:
         raise ValueError(f"{arg} must be a string, got {type(value).__name__}")
     if not min_len <= len(value) <= max_len:
         raise ValueError(f"{arg} must be {min_len} to {max_len} characters long, got {len(value)}")
-    if _CONTROL_RE.search(value):
+    if CONTROL_RE.search(value):
         raise ValueError(f"{arg} must not contain control characters or lone surrogates")
     return value
 
@@ -86,7 +86,7 @@ def check_str(value: Any, arg: str, *, min_len: int = 1, max_len: int) -> str:
 def check_entity_name(value: Any, arg: str, kind: str) -> str:
     """Names are 1-120 characters; action and context names also use an ARN-safe alphabet."""
     name = check_str(value, arg, max_len=limits.NAME_MAX_LENGTH)
-    if kind != "artifact" and not _ARN_NAME_RE.fullmatch(name):
+    if kind != "artifact" and not ARN_NAME_RE.fullmatch(name):
         raise ValueError(
             f"{arg} {_describe(name)} must start and end with a letter or digit and contain "
             "only letters, digits, '-', '_' and '.'"

@@ -253,6 +253,108 @@ def test_put_lineage_refuses_an_artifact_source_that_exists(store: Store) -> Non
     assert _entity_count(store) == before
 
 
+def _plain_request(prefix: str) -> dict[str, Any]:
+    """Twenty named artifacts each read by one of twenty actions: members a bulk block gives
+    (what PutLineage checks a column at a time)."""
+    entities = [
+        {
+            "EntityKind": "artifact",
+            "ArtifactName": f"{prefix}-d{i}",
+            "ArtifactType": "Dataset",
+            "Source": {"SourceUri": f"s3://bulk/{prefix}/d{i}"},
+        }
+        for i in range(20)
+    ]
+    entities += [
+        {"EntityKind": "action", "ActionName": f"{prefix}-a{i}", "ActionType": "Processing"}
+        for i in range(20)
+    ]
+    links = [
+        {"Source": i, "Destination": 20 + i, "AssociationType": "ContributedTo"} for i in range(20)
+    ]
+    return {"Entities": entities, "Associations": links}
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        pytest.param(
+            lambda r, _: r["Entities"][25].update(ActionName="a b"),
+            r"Entities\[25\]: ActionName 'a b' must start",
+            id="action-name",
+        ),
+        pytest.param(
+            lambda r, _: r["Entities"][3].update(ArtifactName="x\x00"),
+            r"Entities\[3\]: ArtifactName must not contain control characters",
+            id="artifact-name",
+        ),
+        pytest.param(
+            lambda r, _: r["Entities"][30].update(ActionType=""),
+            r"Entities\[30\]: ActionType must be 1 to 256 characters long, got 0",
+            id="empty-type",
+        ),
+        pytest.param(
+            lambda r, _: r["Entities"][7].update(Source={"SourceUri": "s" * 2049}),
+            r"Entities\[7\]: Source.SourceUri must be 1 to 2048 characters long",
+            id="long-uri",
+        ),
+        pytest.param(
+            lambda r, _: [r["Entities"][i].update(ArtifactType=5) for i in (12, 2)],
+            r"Entities\[2\]: ArtifactType must be a string",
+            id="first-of-two",
+        ),
+        pytest.param(
+            lambda r, p: r["Entities"][21].update(ActionName=f"{p}-A0"),
+            r"Entities\[21\]: the action name .* appears twice",
+            id="same-name",
+        ),
+        pytest.param(
+            lambda r, p: r["Entities"][4].update(Source={"SourceUri": f"s3://bulk/{p}/d9"}),
+            r"Entities\[9\]: the artifact source .* appears twice",
+            id="same-source",
+        ),
+        pytest.param(
+            lambda r, _: r["Associations"][5].update(Destination=40),
+            r"Associations\[5\].Destination is entity index 40, but Entities has 40",
+            id="no-such-index",
+        ),
+        pytest.param(
+            lambda r, _: r["Associations"][6].update(Destination=6),
+            r"Associations\[6\]: an entity cannot be associated with itself",
+            id="itself",
+        ),
+        pytest.param(
+            lambda r, _: r["Associations"][2].update(AssociationType="Bogus"),
+            r"Associations\[2\].AssociationType",
+            id="association-type",
+        ),
+    ],
+)
+def test_a_plain_request_with_an_item_at_fault_is_refused_naming_the_first(
+    store: Store, change: Any, match: str
+) -> None:
+    prefix = unique()
+    request = _plain_request(prefix)
+    change(request, prefix)
+    before = _entity_count(store)
+    with refused(ValidationException, match):
+        store.put_lineage(**request)
+    assert _entity_count(store) == before
+    assert len(store.put_lineage(**_plain_request(prefix))["Arns"]) == 40  # (nothing was kept)
+
+
+def test_a_plain_request_is_refused_when_a_name_or_source_exists(store: Store) -> None:
+    prefix = unique()
+    store.create_action(ActionName=f"{prefix}-A7", ActionType="Training")
+    uri = f"s3://bulk/{prefix}/d3"
+    arn = store.create_artifact(ArtifactType="Dataset", Source={"SourceUri": uri})["ArtifactArn"]
+    with refused(ValidationException, "Action already exists: .*action/" + f"{prefix}-a7"):
+        store.put_lineage(**_plain_request(prefix))
+    store.delete_action(ActionName=f"{prefix}-A7")
+    with refused(ValidationException, f"source '{uri}'.* already exists: {arn}"):
+        store.put_lineage(**_plain_request(prefix))
+
+
 def test_put_lineage_keeps_the_association_limit(store: Store) -> None:
     hub = store.create_context(ContextName=unique(), ContextType="Hub")["ContextArn"]
     batch: dict[str, Any] = {"Entities": [], "Associations": []}
