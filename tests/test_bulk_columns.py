@@ -1,5 +1,5 @@
-"""PutLineage's plain items checked a column at a time (``store/sql/bulk_columns.py``) give the
-rows the item-by-item checks give, and leave every item they cannot vouch for to them."""
+"""PutLineage's plain entities checked a column at a time (``store/sql/bulk_columns.py``) give
+the rows the item-by-item checks give, and leave every request they cannot vouch for to them."""
 
 from __future__ import annotations
 
@@ -127,47 +127,6 @@ def test_other_members_and_kinds_leave_the_request_to_the_single_checks() -> Non
         assert _columns([base, item]) is None
     assert _columns([]) is None
     assert _columns([["not", "a", "dict"]]) is None
-
-
-@given(
-    st.integers(1, 30).flatmap(
-        lambda count: st.tuples(
-            st.just(count),
-            st.lists(
-                st.tuples(
-                    st.integers(0, count - 1),
-                    st.integers(0, count - 1),
-                    st.sampled_from(["ContributedTo", "AssociatedWith", "DerivedFrom"]),
-                ).filter(lambda e: e[0] != e[1]),
-                min_size=1,
-            ),
-        )
-    )
-)
-def test_plain_associations_are_read_as_the_single_checks_read_them(
-    case: tuple[int, list[tuple[int, int, str]]],
-) -> None:
-    count, ends = case
-    items = [{"Source": s, "Destination": d, "AssociationType": t} for s, d, t in ends]
-    single = [_store()._bulk_edge(i, item, count) for i, item in enumerate(items)]
-    assert bulk_columns.edges(items, count) == single
-
-
-def test_associations_the_columns_cannot_vouch_for_are_left_to_the_single_checks() -> None:
-    good = {"Source": 0, "Destination": 1, "AssociationType": "Produced"}
-    for item in (
-        good | {"Destination": 0},  # (itself)
-        good | {"Destination": 2},  # (no such entity)
-        good | {"Source": -1},
-        good | {"Source": True},
-        good | {"Source": "arn:aws:sagemaker:us-east-1:123456789012:action/a"},
-        good | {"AssociationType": "Bogus"},
-        good | {"AssociationType": None},
-        {"Source": 0, "Destination": 1},
-        good | {"Extra": 1},
-    ):
-        assert bulk_columns.edges([good, item], 2) is None
-    assert bulk_columns.edges([], 2) is None
 
 
 def test_names_are_checked_as_the_rules_say() -> None:

@@ -4,7 +4,7 @@ The extension behind ``Session.bulk()``. Every entity and association obeys the 
 single-item operations (validation, identity, the DAG, the per-entity limit); the call writes
 all of them or nothing. Speed comes from doing per batch what the single operations do per
 item: one identity check, one position assignment, multi-row inserts, and the checks of
-plain items made a column at a time (``bulk_columns.py``).
+plain entities made a column at a time (``bulk_columns.py``).
 
 New entities take ids in an order that respects the new associations among them (the
 request's own order where it does), and are written and logged in that order. An id is also a
@@ -84,8 +84,8 @@ class BulkOps(EntityOps, AssociationOps):
             prepared = [self._bulk_row(i, e, at, True) for i, e in enumerate(entity_requests)]
             rows = [row for row, _ in prepared]
         else:
-            # Plain items are checked a column at a time (bulk_columns.py); a request with
-            # any other item, or an item at fault, item by item (which names it and the rule).
+            # Plain entities are checked a column at a time (bulk_columns.py); a request with
+            # any other entity, or one at fault, item by item (which names it and the rule).
             prepared = []
             rows = bulk_columns.entity_rows(entity_requests, at, self.scope, self.actor_json) or [
                 self._bulk_row(i, e, at, False)[0] for i, e in enumerate(entity_requests)
@@ -96,7 +96,7 @@ class BulkOps(EntityOps, AssociationOps):
             if restore
             else [(at, self.actor_json)] * len(edge_requests)
         )
-        edges = (None if restore else bulk_columns.edges(edge_requests, len(rows))) or [
+        edges = [
             self._bulk_edge(i, _without(e, _RESTORE_EDGE) if restore else e, len(rows))
             for i, e in enumerate(edge_requests)
         ]

@@ -1,16 +1,16 @@
-"""The items of a PutLineage checked a column at a time, when they are plain.
+"""The entities of a PutLineage checked a column at a time, when they are plain.
 
-Most items of a bulk write have the same few members: an entity a name, a type and, for an
-artifact, a source URI; an association two ends and a type. Checked one call per member per
-item, as the single operations do, an artifact costs ~8 µs of Python, more than SQLite takes to
-insert its row. Checked as columns (the types and lengths of every name at once, one search
-for control characters through all of them), with the random parts of the ARNs drawn in one
-call and the source's JSON written around the URI's, it costs a third of that.
+Most entities of a bulk write have the same few members: a name, a type and, for an artifact,
+a source URI. Checked one call per member per item, as the single operations do, an artifact
+costs ~8 µs of Python, more than SQLite takes to insert its row. Checked as columns (the types
+and lengths of every name at once, one search for control characters through all of them),
+with the random parts of the ARNs drawn in one call and the source's JSON written around the
+URI's, it costs a third of that.
 
-Each function answers None when anything is not plain (another member, a None, a source with
-source types, a value that fails a rule): the caller then takes the single-item checks for
-the whole request, which find the first item at fault and say what is wrong with it. The
-rules are the same ones, so both paths accept and store exactly the same items
+``entity_rows`` answers None when anything is not plain (another member, a None, a source
+with source types, a value that fails a rule): the caller then checks the whole request item
+by item, which finds the first item at fault and says what is wrong with it. The rules are
+the same ones, so both paths accept and store exactly the same items
 (``tests/test_bulk_columns.py`` holds them side by side).
 """
 
@@ -32,8 +32,6 @@ _PLAIN_MEMBERS = {
     "context": frozenset({"EntityKind", "ContextName", "ContextType"}),
 }
 _URI_ONLY = frozenset({"SourceUri"})
-_EDGE_MEMBERS = frozenset({"Source", "Destination", "AssociationType"})
-_ASSOCIATION_TYPES = frozenset(validation.ASSOCIATION_TYPES)
 _ARN_RANDOM_HEX = 20  # 80 random bits, as entities.artifact_id draws them
 
 
@@ -140,33 +138,6 @@ def _named(
             **unchanging,
         }
         for name, key, entity_type in zip(names, map(str.lower, names), types, strict=True)
-    ]
-
-
-def edges(items: Sequence[Any], count: int) -> list[tuple[Any, Any, str]] | None:
-    """The associations of ``items`` as (source, destination, type), each end ``("new",
-    index)`` into the request's ``count`` entities; None unless every item has exactly the
-    three members, both ends entity indexes and a type of the five."""
-    if not items or set(map(type, items)) != {dict}:
-        return None
-    if set(map(len, items)) != {len(_EDGE_MEMBERS)} or not all(
-        map(_EDGE_MEMBERS.issuperset, items)
-    ):
-        return None
-    sources = list(map(itemgetter("Source"), items))
-    destinations = list(map(itemgetter("Destination"), items))
-    types = list(map(itemgetter("AssociationType"), items))
-    ends = sources + destinations
-    if (
-        set(map(type, ends)) != {int}
-        or min(ends) < 0
-        or max(ends) >= count
-        or not _ASSOCIATION_TYPES.issuperset(types)
-        or any(map(int.__eq__, sources, destinations))
-    ):
-        return None
-    return [
-        (("new", s), ("new", d), t) for s, d, t in zip(sources, destinations, types, strict=True)
     ]
 
 
