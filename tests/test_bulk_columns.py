@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from mllineage import Session
 from mllineage.store.sql import bulk_columns
+from mllineage.store.sql.schema import entities
 from mllineage.store.sql.store import SqlStore
 
 AT = 1_795_564_698_414_430
@@ -57,19 +58,28 @@ def _store() -> SqlStore:
     return store
 
 
-def _item_by_item(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [_store()._bulk_row(i, item, AT, False)[0] for i, item in enumerate(items)]
+def _item_by_item(items: list[dict[str, Any]]) -> list[list[Any]]:
+    rows = [_store()._bulk_row(i, item, AT, False)[0] for i, item in enumerate(items)]
+    return list(map(bulk_columns.as_row, rows))
 
 
-def _columns(items: list[Any]) -> list[dict[str, Any]] | None:
+def _columns(items: list[Any]) -> list[list[Any]] | None:
     store = _store()
     return bulk_columns.entity_rows(items, AT, store.scope, store.actor_json)
 
 
-def _without_random(row: dict[str, Any]) -> dict[str, Any]:
-    if row["kind"] != "artifact":
+def _without_random(row: list[Any]) -> list[Any]:
+    if row[bulk_columns.KIND] != "artifact":
         return row
-    return row | {"arn": row["arn"][:-RANDOM_HEX]}
+    arn = row[bulk_columns.ARN]
+    return row[: bulk_columns.ARN] + [arn[:-RANDOM_HEX]] + row[bulk_columns.ARN + 1 :]
+
+
+def test_a_row_holds_the_columns_in_the_tables_order() -> None:
+    assert bulk_columns.COLUMNS == tuple(column.name for column in entities.columns)
+    assert bulk_columns.as_row({"arn": "a", "log_id": 7}) == [
+        "a" if name == "arn" else 7 if name == "log_id" else None for name in bulk_columns.COLUMNS
+    ]
 
 
 @settings(max_examples=300)
@@ -78,7 +88,7 @@ def test_plain_entities_make_the_rows_the_single_checks_make(items: list[dict[st
     rows = _columns(items)
     assert rows is not None
     assert list(map(_without_random, rows)) == list(map(_without_random, _item_by_item(items)))
-    arns = [row["arn"] for row in rows if row["kind"] == "artifact"]
+    arns = [row[bulk_columns.ARN] for row in rows if row[bulk_columns.KIND] == "artifact"]
     assert len(set(arns)) == len(arns)  # (the random parts are drawn apart)
 
 

@@ -38,6 +38,19 @@ from mllineage.store.common import (
 )
 from mllineage.store.sql import bulk_columns, dag, deferred
 from mllineage.store.sql.associations import AssociationOps
+from mllineage.store.sql.bulk_columns import (
+    ARN,
+    COLUMNS,
+    ID,
+    KIND,
+    LOG_ID,
+    NAME,
+    NAME_KEY,
+    SOURCE,
+    SOURCE_KEY,
+    TOPO,
+    as_row,
+)
 from mllineage.store.sql.core import KINDS
 from mllineage.store.sql.engine import RowInsert
 from mllineage.store.sql.entities import _CREATE_MEMBERS, EntityOps
@@ -59,10 +72,9 @@ _ITEM_MEMBERS = {kind: members | {"EntityKind"} for kind, members in _CREATE_MEM
 
 Ref = tuple[str, Any]  # ("new", index) or ("arn", arn)
 
-# Rows go to the driver as tuples, entities with the ids the call gives them.
-_ENTITY_COLUMNS = tuple(c.name for c in entities.columns)
-_entity_tuple = operator.itemgetter(*_ENTITY_COLUMNS)
-INSERT_ENTITY_ROWS = RowInsert(entities, _ENTITY_COLUMNS)
+# Rows go to the driver as sequences: entities as the lists of bulk_columns, with the ids the
+# call gives them.
+INSERT_ENTITY_ROWS = RowInsert(entities, COLUMNS)
 _SOURCE_ID = operator.itemgetter(0)
 INSERT_EDGE_ROWS = RowInsert(associations, tuple(c.name for c in associations.columns))
 INSERT_CHANGE_ROWS = RowInsert(changes, tuple(c.name for c in changes.columns)[1:])
@@ -82,13 +94,13 @@ class BulkOps(EntityOps, AssociationOps):
         at = now_us()
         if restore:
             prepared = [self._bulk_row(i, e, at, True) for i, e in enumerate(entity_requests)]
-            rows = [row for row, _ in prepared]
+            rows = [as_row(row) for row, _ in prepared]
         else:
             # Plain entities are checked a column at a time (bulk_columns.py); a request with
             # any other entity, or one at fault, item by item (which names it and the rule).
             prepared = []
             rows = bulk_columns.entity_rows(entity_requests, at, self.scope, self.actor_json) or [
-                self._bulk_row(i, e, at, False)[0] for i, e in enumerate(entity_requests)
+                as_row(self._bulk_row(i, e, at, False)[0]) for i, e in enumerate(entity_requests)
             ]
         _refuse_duplicate_identities(rows)
         stamps = (
@@ -106,7 +118,7 @@ class BulkOps(EntityOps, AssociationOps):
             self._lock_dag(conn)
             self._refuse_existing_identities(conn, rows)
             if restore:
-                self._refuse_existing_arns(conn, [row["arn"] for row in rows])
+                self._refuse_existing_arns(conn, [row[ARN] for row in rows])
             existing = self._existing_ends(conn, edges)
             ids = fresh_ids(conn, "entities", len(rows))
             # A restore logs each item with what was exported of it; otherwise the creation
@@ -121,15 +133,14 @@ class BulkOps(EntityOps, AssociationOps):
             for index, entity_id, topo, log_id in zip(
                 order, ids, positions, log_ids[: len(rows)], strict=True
             ):
-                rows[index]["id"] = entity_id
-                rows[index]["topo"] = topo
-                rows[index]["log_id"] = log_id
+                row = rows[index]
+                row[ID], row[TOPO], row[LOG_ID] = entity_id, topo, log_id
             with indexes_rebuilt(conn, entities, len(rows)):
-                INSERT_ENTITY_ROWS.run_many(conn, [_entity_tuple(rows[i]) for i in order])
+                INSERT_ENTITY_ROWS.run_many(conn, [rows[i] for i in order])
             self._insert_edges(conn, edges, rows, existing, stamps, log_ids[len(rows) :])
             if restore:
                 self._log_restored(conn, at, rows, prepared, order, edges, stamps)
-            return [row["arn"] for row in rows]
+            return [row[ARN] for row in rows]
 
         arns = self.db.run(tx, write=True)
         if not self.db.is_sqlite:
@@ -140,7 +151,7 @@ class BulkOps(EntityOps, AssociationOps):
         self,
         conn: Connection,
         at: int,
-        rows: list[dict[str, Any]],
+        rows: list[list[Any]],
         prepared: list[tuple[dict[str, Any], dict[str, Any]]],
         order: list[int],
         edges: list[tuple[Ref, Ref, str]],
@@ -151,11 +162,11 @@ class BulkOps(EntityOps, AssociationOps):
             (
                 at,
                 self.scope,
-                rows[i]["arn"],
+                rows[i][ARN],
                 None,
-                _CREATE_OP[rows[i]["kind"]],
+                _CREATE_OP[rows[i][KIND]],
                 self.actor_json,
-                dumps(prepared[i][1] | _restored_entity(rows[i])),
+                dumps(prepared[i][1] | _restored_entity(prepared[i][0])),
             )
             for i in order
         ]
@@ -261,12 +272,12 @@ class BulkOps(EntityOps, AssociationOps):
             )
         return source, destination, kind
 
-    def _refuse_existing_identities(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        named = [r["arn"] for r in rows if r["name_key"] is not None]
+    def _refuse_existing_identities(self, conn: Connection, rows: list[list[Any]]) -> None:
+        named = [r[ARN] for r in rows if r[NAME_KEY] is not None]
         # The ARN of an action or a context is its name.
         for arn, kind in entities_where(conn, "arn, kind", "arn", named):
             raise ValidationException(f"{KINDS[kind].noun} already exists: {arn}")
-        keys = [r["source_key"] for r in rows if r["source_key"] is not None]
+        keys = [r[SOURCE_KEY] for r in rows if r[SOURCE_KEY] is not None]
         for arn, uri in entities_where(conn, "arn, source_uri", "source_key", keys, self.scope):
             raise ValidationException(
                 f"Artifact with source {uri!r} (and the same source types) already exists: {arn}"
@@ -298,13 +309,13 @@ class BulkOps(EntityOps, AssociationOps):
         self,
         conn: Connection,
         edges: list[tuple[Ref, Ref, str]],
-        rows: list[dict[str, Any]],
+        rows: list[list[Any]],
         existing: dict[str, tuple[int, int]],
         stamps: list[tuple[int, str]],
         log_ids: Sequence[int | None],
     ) -> None:
         # (id, position) of each end: a Ref's kind names where, by index or by ARN.
-        ends: dict[str, Any] = {"new": [(r["id"], r["topo"] or r["id"]) for r in rows]}
+        ends: dict[str, Any] = {"new": [(r[ID], r[TOPO] or r[ID]) for r in rows]}
         ends["arn"] = existing
         resolved = [(ends[s[0]][s[1]], ends[d[0]][d[1]], t) for s, d, t in edges]
         pairs = [(s[0], d[0]) for s, d, _ in resolved]
@@ -464,8 +475,8 @@ def _ref(value: Any, index: int, member: str, count: int) -> Ref:
     return ("arn", validation.parse_arn(value, arg).arn)
 
 
-def _arn_of(ref: Ref, rows: list[dict[str, Any]]) -> str:
-    return str(rows[ref[1]]["arn"]) if ref[0] == "new" else str(ref[1])
+def _arn_of(ref: Ref, rows: list[list[Any]]) -> str:
+    return str(rows[ref[1]][ARN]) if ref[0] == "new" else str(ref[1])
 
 
 def _position(conn: Connection, entity_id: int) -> int:
@@ -480,22 +491,22 @@ def _position(conn: Connection, entity_id: int) -> int:
     )
 
 
-def _refuse_duplicate_identities(rows: list[dict[str, Any]]) -> None:
+def _refuse_duplicate_identities(rows: list[list[Any]]) -> None:
     # The ARN of an action or a context is its kind and name: that of a named row will do.
-    named = [row["arn"] for row in rows if row["name_key"] is not None]
-    keys = [row["source_key"] for row in rows if row["source_key"] is not None]
+    named = [row[ARN] for row in rows if row[NAME_KEY] is not None]
+    keys = [row[SOURCE_KEY] for row in rows if row[SOURCE_KEY] is not None]
     if len(set(named)) == len(named) and len(set(keys)) == len(keys):
         return
     seen: set[tuple[str, str]] = set()
     for index, row in enumerate(rows):
-        for key in (("name", row["kind"], row["name_key"]), ("source", "", row["source_key"])):
+        for key in (("name", row[KIND], row[NAME_KEY]), ("source", "", row[SOURCE_KEY])):
             if key[2] is None:
                 continue
             if (key[1], key[2]) in seen:
                 what = (
-                    f"{row['kind']} name {row['name']!r}"
+                    f"{row[KIND]} name {row[NAME]!r}"
                     if key[0] == "name"
-                    else f"artifact source {json.loads(row['source'])['SourceUri']!r}"
+                    else f"artifact source {json.loads(row[SOURCE])['SourceUri']!r}"
                 )
                 raise ValidationException(f"Entities[{index}]: the {what} appears twice")
             seen.add((key[1], key[2]))
