@@ -36,7 +36,7 @@ from mllineage.store.common import (
     dumps,
     now_us,
 )
-from mllineage.store.sql import bulk_columns, dag, deferred
+from mllineage.store.sql import dag, deferred
 from mllineage.store.sql.associations import AssociationOps
 from mllineage.store.sql.bulk_columns import (
     ARN,
@@ -50,6 +50,7 @@ from mllineage.store.sql.bulk_columns import (
     SOURCE_KEY,
     TOPO,
     as_row,
+    entity_rows,
 )
 from mllineage.store.sql.core import KINDS
 from mllineage.store.sql.engine import RowInsert
@@ -99,7 +100,7 @@ class BulkOps(EntityOps, AssociationOps):
             # Plain entities are checked a column at a time (bulk_columns.py); a request with
             # any other entity, or one at fault, item by item (which names it and the rule).
             prepared = []
-            rows = bulk_columns.entity_rows(entity_requests, at, self.scope, self.actor_json) or [
+            rows = entity_rows(entity_requests, at, self.scope, self.actor_json) or [
                 as_row(self._bulk_row(i, e, at, False)[0]) for i, e in enumerate(entity_requests)
             ]
         _refuse_duplicate_identities(rows)

@@ -4,8 +4,8 @@ Most entities of a bulk write have the same few members: a name, a type and, for
 a source URI. Checked one call per member per item, as the single operations do, an artifact
 costs ~8 µs of Python, more than SQLite takes to insert its row. Checked as columns (the types
 and lengths of every name at once, one search for control characters through all of them),
-with the random parts of the ARNs drawn in one call and the source's JSON written around the
-URI's, it costs a third of that.
+with the random parts of the ARNs drawn in one call (``entities.artifact_ids``) and the
+source's JSON written around the URI's, it costs a third of that.
 
 ``entity_rows`` answers None when anything is not plain (another member, a None, a source
 with source types, a value that fails a rule): the caller then checks the whole request item
@@ -17,7 +17,6 @@ the same ones, so both paths accept and store exactly the same items
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from itertools import repeat
 from json.encoder import encode_basestring
@@ -25,6 +24,7 @@ from operator import itemgetter
 from typing import Any
 
 from mllineage import limits, validation
+from mllineage.store.sql.entities import artifact_ids
 from mllineage.store.sql.schema import entities
 
 #: A new entity's row in a PutLineage: a list in the order of the table's columns (made and
@@ -54,7 +54,6 @@ _PLAIN_MEMBERS = {
     "context": frozenset({"EntityKind", "ContextName", "ContextType"}),
 }
 _URI_ONLY = frozenset({"SourceUri"})
-_ARN_RANDOM_HEX = 20  # 80 random bits, as entities.artifact_id draws them
 
 
 def as_row(values: dict[str, Any]) -> list[Any]:
@@ -109,16 +108,15 @@ def _artifacts(
     uris = list(map(itemgetter("SourceUri"), sources))
     if not _strings(uris, limits.SOURCE_URI_MAX_LENGTH):
         return None
-    random_hex = os.urandom(len(group) * _ARN_RANDOM_HEX // 2).hex()
-    prefix = f"{scope}artifact/{at // 1000:012x}"
+    prefix = f"{scope}artifact/"
     rows = []
-    for start, name, entity_type, uri in zip(
-        range(0, len(random_hex), _ARN_RANDOM_HEX), names, types, uris, strict=True
+    for suffix, name, entity_type, uri in zip(
+        artifact_ids(at, len(group)), names, types, uris, strict=True
     ):
         # The URI's JSON, once: the source as stored, and its identity (entities.source_key).
         quoted = encode_basestring(uri)
         row = template.copy()
-        row[ARN] = prefix + random_hex[start : start + _ARN_RANDOM_HEX]
+        row[ARN] = prefix + suffix
         row[NAME] = name
         row[TYPE] = entity_type
         row[SOURCE_URI] = uri

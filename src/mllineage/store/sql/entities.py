@@ -113,12 +113,15 @@ def source_key(source: dict[str, Any]) -> str:
     return hashlib.sha256(dumps([source["SourceUri"], types]).encode()).hexdigest()
 
 
-def artifact_id(at: int) -> str:
-    """The 32 hex digits that end the ARN of an artifact made at ``at`` (µs): the millisecond,
-    then 80 random bits. Artifacts made about the same time sit together in the unique ARN
-    index, so a large store takes new ones on its last pages rather than on random ones (a
-    1M-vertex bulk build 8-12% faster); 80 random bits keep ARNs unguessable and apart."""
-    return f"{at // 1000:012x}{os.urandom(10).hex()}"
+def artifact_ids(at: int, count: int = 1) -> list[str]:
+    """The 32 hex digits that end the ARNs of ``count`` artifacts made at ``at`` (µs): the
+    millisecond, then 80 random bits (drawn in one call for all of them). Artifacts made about
+    the same time sit together in the unique ARN index, so a large store takes new ones on its
+    last pages rather than on random ones (a 1M-vertex bulk build 8-12% faster); 80 random bits
+    keep ARNs unguessable and apart."""
+    stamp = f"{at // 1000:012x}"
+    random_hex = os.urandom(10 * count).hex()
+    return [stamp + random_hex[i : i + 20] for i in range(0, len(random_hex), 20)]
 
 
 def source_uri_condition(column: Any, uri: str) -> ColumnElement[bool]:
@@ -238,7 +241,7 @@ class EntityOps(SqlCore):
             status = validation.check_status(status, "Status")
 
         if kind_name == "artifact":
-            arn = f"{self.scope}artifact/{artifact_id(at)}"
+            arn = f"{self.scope}artifact/{artifact_ids(at)[0]}"
             name_key = None
             src_key = source_key(source) if source is not None else None
         else:
