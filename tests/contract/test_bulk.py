@@ -355,6 +355,30 @@ def test_a_plain_request_is_refused_when_a_name_or_source_exists(store: Store) -
         store.put_lineage(**_plain_request(prefix))
 
 
+def test_a_plain_request_stores_what_single_creates_store(store: Store) -> None:
+    """A plain request's shared values (scope, times, the caller) are written into its insert
+    statements on SQLite: a caller whose name holds quotes, colons and placeholders reads back
+    as it was given, on the entities and on the associations."""
+    if not isinstance(store, SqlStore):
+        pytest.skip("the caller of a server's store is the server's request signer")
+    user = {"UserProfileName": "o'brien :name ?1 \"q\" \u00fc", "DomainId": "d-'1'"}
+    caller = store.bind(user=user)
+    prefix = unique()
+    arns = caller.put_lineage(**_plain_request(prefix))["Arns"]
+    single = caller.create_artifact(ArtifactType="Dataset", Source={"SourceUri": f"s3://{prefix}"})
+    expected = caller.describe_artifact(ArtifactArn=single["ArtifactArn"])["CreatedBy"]
+    assert expected == user
+    for arn in (arns[0], arns[19]):
+        described = caller.describe_artifact(ArtifactArn=arn)
+        assert (described["CreatedBy"], described["LastModifiedBy"]) == (user, user)
+        assert described["CreationTime"] == described["LastModifiedTime"]
+    action = caller.describe_action(ActionName=f"{prefix}-a3")
+    assert (action["CreatedBy"], action["ActionArn"]) == (user, arns[23])
+    links = caller.list_associations(DestinationArn=arns[23])["AssociationSummaries"]
+    assert [(a["SourceArn"], a["CreatedBy"]) for a in links] == [(arns[3], user)]
+    assert links[0]["CreationTime"] == action["CreationTime"]
+
+
 def test_put_lineage_keeps_the_association_limit(store: Store) -> None:
     hub = store.create_context(ContextName=unique(), ContextType="Hub")["ContextArn"]
     batch: dict[str, Any] = {"Entities": [], "Associations": []}

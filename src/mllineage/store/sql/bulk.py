@@ -46,6 +46,7 @@ from mllineage.store.sql.bulk_columns import (
     LOG_ID,
     NAME,
     NAME_KEY,
+    SHARED,
     SOURCE,
     SOURCE_KEY,
     TOPO,
@@ -78,6 +79,8 @@ Ref = tuple[str, Any]  # ("new", index) or ("arn", arn)
 INSERT_ENTITY_ROWS = RowInsert(entities, COLUMNS)
 _SOURCE_ID = operator.itemgetter(0)
 INSERT_EDGE_ROWS = RowInsert(associations, tuple(c.name for c in associations.columns))
+# What the associations of a call share, unless they are restored.
+_SHARED_BY_EDGES = ("scope", "created_at", "created_by")
 INSERT_CHANGE_ROWS = RowInsert(changes, tuple(c.name for c in changes.columns)[1:])
 
 
@@ -93,6 +96,7 @@ class BulkOps(EntityOps, AssociationOps):
         if len(entity_requests) + len(edge_requests) > MAX_ITEMS:
             raise ValueError(f"PutLineage takes at most {MAX_ITEMS:,} items per call")
         at = now_us()
+        plain = None
         if restore:
             prepared = [self._bulk_row(i, e, at, True) for i, e in enumerate(entity_requests)]
             rows = [as_row(row) for row, _ in prepared]
@@ -100,7 +104,8 @@ class BulkOps(EntityOps, AssociationOps):
             # Plain entities are checked a column at a time (bulk_columns.py); a request with
             # any other entity, or one at fault, item by item (which names it and the rule).
             prepared = []
-            rows = entity_rows(entity_requests, at, self.scope, self.actor_json) or [
+            plain = entity_rows(entity_requests, at, self.scope, self.actor_json)
+            rows = plain or [
                 as_row(self._bulk_row(i, e, at, False)[0]) for i, e in enumerate(entity_requests)
             ]
         _refuse_duplicate_identities(rows)
@@ -137,8 +142,10 @@ class BulkOps(EntityOps, AssociationOps):
                 row = rows[index]
                 row[ID], row[TOPO], row[LOG_ID] = entity_id, topo, log_id
             with indexes_rebuilt(conn, entities, len(rows)):
-                INSERT_ENTITY_ROWS.run_many(conn, [rows[i] for i in order])
-            self._insert_edges(conn, edges, rows, existing, stamps, log_ids[len(rows) :])
+                INSERT_ENTITY_ROWS.run_many(conn, [rows[i] for i in order], SHARED if plain else ())
+            self._insert_edges(
+                conn, edges, rows, existing, stamps, log_ids[len(rows) :], same_stamps=not restore
+            )
             if restore:
                 self._log_restored(conn, at, rows, prepared, order, edges, stamps)
             return [row[ARN] for row in rows]
@@ -314,6 +321,7 @@ class BulkOps(EntityOps, AssociationOps):
         existing: dict[str, tuple[int, int]],
         stamps: list[tuple[int, str]],
         log_ids: Sequence[int | None],
+        same_stamps: bool,
     ) -> None:
         # (id, position) of each end: a Ref's kind names where, by index or by ARN.
         ends: dict[str, Any] = {"new": [(r[ID], r[TOPO] or r[ID]) for r in rows]}
@@ -344,7 +352,7 @@ class BulkOps(EntityOps, AssociationOps):
         # that come in order twice as fast as keys in the request's order (pages stay hot).
         forward.sort(key=_SOURCE_ID)
         with indexes_rebuilt(conn, associations, len(forward)):
-            INSERT_EDGE_ROWS.run_many(conn, forward)
+            INSERT_EDGE_ROWS.run_many(conn, forward, _SHARED_BY_EDGES if same_stamps else ())
         for index in [i for i, (s, d, _) in enumerate(resolved) if s[1] >= d[1]]:
             s, d, _ = resolved[index]
             src_topo, dst_topo = (_position(conn, s[0]), _position(conn, d[0]))

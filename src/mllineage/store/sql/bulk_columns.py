@@ -48,6 +48,21 @@ ID, SCOPE, KIND, ARN, NAME, NAME_KEY, TYPE, SOURCE_URI, SOURCE_KEY, SOURCE, TOPO
     )
 )
 
+#: The columns in which every plain row of a call holds the same value (its template's, but
+#: the kind).
+SHARED = (
+    "scope",
+    "description",
+    "status",
+    "properties",
+    "metadata",
+    "tags",
+    "created_at",
+    "created_by",
+    "modified_at",
+    "modified_by",
+)
+
 _PLAIN_MEMBERS = {
     "artifact": frozenset({"EntityKind", "ArtifactName", "ArtifactType", "Source"}),
     "action": frozenset({"EntityKind", "ActionName", "ActionType"}),

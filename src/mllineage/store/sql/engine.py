@@ -62,12 +62,17 @@ class Statement:
     transient conflicts in ``Database.run`` see the same exceptions.
     """
 
-    def __init__(self, sql: str) -> None:
-        self.sql = sql
-        self.names = tuple(dict.fromkeys(_NAMED.findall(sql)))
-        self.numbered = _NAMED.sub(lambda m: f"?{self.names.index(m[1]) + 1}", sql)
+    def __init__(self, sql: str, *, named: bool = True) -> None:
+        """``named=False``: ``sql`` has ``?`` placeholders, run with tuples (no ``:name`` is
+        looked for: its literals may hold colons)."""
+        self.sql = self.numbered = sql
+        self.pyformat = sql.replace("?", "%s")
+        self.names: tuple[str, ...] = ()
+        if named:
+            self.names = tuple(dict.fromkeys(_NAMED.findall(sql)))
+            self.numbered = _NAMED.sub(lambda m: f"?{self.names.index(m[1]) + 1}", sql)
+            self.pyformat = _NAMED.sub(r"%(\1)s", sql)
         self._get_values = operator.itemgetter(*self.names) if self.names else None
-        self.pyformat = _NAMED.sub(r"%(\1)s", sql)
         # Writes are journaled by a group commit (see group_commit.py).
         self.writes = sql.split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")
 
@@ -138,14 +143,30 @@ class RowInsert(Statement):
     with one ``COPY``: one statement instead of one per row."""
 
     def __init__(self, table: Table, columns: Sequence[str]) -> None:
+        self.table = table.name
+        self.columns = tuple(columns)
         names = ", ".join(columns)
         super().__init__(
-            f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
+            f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})",
+            named=False,
         )
-        self.pyformat = self.sql.replace("?", "%s")
         self.copy = f"COPY {table.name} ({names}) FROM STDIN"
 
-    def run_many(self, conn: Connection, rows: Sequence[Mapping[str, Any] | Sequence[Any]]) -> None:
+    def run_many(
+        self,
+        conn: Connection,
+        rows: Sequence[Mapping[str, Any] | Sequence[Any]],
+        same: Sequence[str] = (),
+    ) -> None:
+        """Insert ``rows``. ``same`` names columns that hold the same value in every row (the
+        caller's promise): on SQLite the statement carries their values as literals instead
+        of binding them row by row. The driver takes ~0.3 µs to bind a value, and a bulk
+        call's rows share their scope, times and people: a third of an entity row's values,
+        a third of its insert."""
+        if conn.dialect.name == "sqlite" and same and len(rows) > 1:
+            statement, varying = self._with_literals(conn, rows[0], same)
+            statement.run_many(conn, list(map(varying, rows)))
+            return
         if conn.dialect.name != "postgresql" or not rows:
             super().run_many(conn, rows)
             return
@@ -160,6 +181,28 @@ class RowInsert(Statement):
             self._guarded(conn, copy_rows, rows, self.copy)
         finally:
             cursor.close()
+
+    def _with_literals(
+        self, conn: Connection, row: Any, same: Sequence[str]
+    ) -> tuple[Statement, Callable[[Any], Sequence[Any]]]:
+        """This insert with the values of ``same`` (as ``row`` holds them) written in as SQL
+        literals, and what picks the other values out of a row. SQLite's ``quote()`` writes
+        the literals, so they read back exactly as the bound values would."""
+        fixed = [self.columns.index(name) for name in same]
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        quoted = driver.execute(
+            f"SELECT {', '.join('quote(?)' for _ in fixed)}", [row[i] for i in fixed]
+        ).fetchone()
+        literals = dict(zip(fixed, quoted, strict=True))
+        values = ", ".join(literals.get(i, "?") for i in range(len(self.columns)))
+        statement = Statement(
+            f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({values})", named=False
+        )
+        varying = [i for i in range(len(self.columns)) if i not in literals]
+        if len(varying) == 1:  # (itemgetter of one index returns the value itself)
+            return statement, lambda r: (r[varying[0]],)
+        return statement, operator.itemgetter(*varying)
 
 
 _BEGIN_WRITE = Statement("BEGIN IMMEDIATE")
