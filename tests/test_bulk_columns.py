@@ -1,5 +1,6 @@
-"""PutLineage's plain entities checked a column at a time (``store/sql/bulk_columns.py``) give
-the rows the item-by-item checks give, and leave every request they cannot vouch for to them."""
+"""PutLineage's plain items checked a column at a time (``store/sql/bulk_columns.py``) give
+the rows (the associations) the item-by-item checks give, and leave every request they cannot
+vouch for to them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mllineage import Session
-from mllineage.store.sql import bulk_columns
+from mllineage.errors import ValidationException
+from mllineage.store.sql import bulk, bulk_columns
 from mllineage.store.sql.schema import entities
 from mllineage.store.sql.store import SqlStore
 
@@ -146,3 +148,63 @@ def test_names_are_checked_as_the_rules_say() -> None:
         request = [{"EntityKind": "action", "ActionName": name, "ActionType": "T"}]
         assert (_columns(request) is not None) is ok, name
     assert _columns([{"EntityKind": "action", "ActionName": string.digits, "ActionType": "T"}])
+
+
+ARN = "arn:aws:sagemaker:us-west-2:123456789012:artifact/" + "a" * 32
+edge = st.fixed_dictionaries(
+    {
+        "Source": st.integers(0, 9),
+        "Destination": st.integers(0, 9),
+        "AssociationType": st.sampled_from(["ContributedTo", "Produced", "DerivedFrom"]),
+    }
+)
+
+
+def _edges_item_by_item(items: list[Any], count: int) -> bulk_columns.Edges | None:
+    try:
+        return bulk._bulk_edges(items, count)
+    except (ValueError, ValidationException):
+        return None
+
+
+@settings(max_examples=300)
+@given(st.lists(edge, min_size=1), st.data())
+def test_plain_associations_make_the_columns_the_single_checks_make(
+    items: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    changed = data.draw(st.booleans())
+    if changed:  # (one item changed, perhaps to what the columns cannot vouch for)
+        index = data.draw(st.integers(0, len(items) - 1))
+        member = data.draw(st.sampled_from(["Source", "Destination", "AssociationType", "X"]))
+        value = data.draw(st.sampled_from([None, -1, 10, True, 2.0, "2", ARN, "SameAs", "Bogus"]))
+        items[index] = items[index] | {member: value}
+    single = _edges_item_by_item(items, 10)
+    columns = bulk_columns.new_edges(items, 10)
+    assert columns is None or columns == single
+    if not changed:  # (plain: refused only for an association of an entity with itself)
+        assert columns == single
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)), max_size=30))
+def test_new_entities_are_ordered_as_kahns_method_orders_them(
+    pairs: list[tuple[int, int]],
+) -> None:
+    """The order of a call's new entities: the request's where every association goes from a
+    lower index to a higher one, else the lowest ready first; a cycle is refused."""
+    pairs = [(s, d) for s, d in pairs if s != d]
+    edges = bulk_columns.Edges([s for s, _ in pairs], [d for _, d in pairs], [], [])
+    try:
+        order = bulk._new_order(10, edges)
+    except ValidationException:
+        order = None
+    expected: list[int] | None = []
+    left = set(range(10))
+    while left:
+        ready = [n for n in sorted(left) if not any(d == n and s in left for s, d in pairs)]
+        if not ready:
+            expected = None
+            break
+        expected.append(ready[0])  # type: ignore[union-attr]
+        left.remove(ready[0])
+    assert order == expected

@@ -361,7 +361,7 @@ def test_a_plain_request_stores_what_single_creates_store(store: Store) -> None:
     as it was given, on the entities and on the associations."""
     if not isinstance(store, SqlStore):
         pytest.skip("the caller of a server's store is the server's request signer")
-    user = {"UserProfileName": "o'brien :name ?1 \"q\" \u00fc", "DomainId": "d-'1'"}
+    user = {"UserProfileName": 'o\'brien :name ?1 "q" \u00fc', "DomainId": "d-'1'"}
     caller = store.bind(user=user)
     prefix = unique()
     arns = caller.put_lineage(**_plain_request(prefix))["Arns"]

@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import Table, bindparam, select, tuple_
@@ -50,8 +51,10 @@ from mllineage.store.sql.bulk_columns import (
     SOURCE,
     SOURCE_KEY,
     TOPO,
+    Edges,
     as_row,
     entity_rows,
+    new_edges,
 )
 from mllineage.store.sql.core import KINDS
 from mllineage.store.sql.engine import RowInsert
@@ -72,12 +75,11 @@ _EDGE_MEMBERS = frozenset({"Source", "Destination", "AssociationType"})
 _ITEM_MEMBERS = {kind: members | {"EntityKind"} for kind, members in _CREATE_MEMBERS.items()}
 
 
-Ref = tuple[str, Any]  # ("new", index) or ("arn", arn)
-
 # Rows go to the driver as sequences: entities as the lists of bulk_columns, with the ids the
 # call gives them.
 INSERT_ENTITY_ROWS = RowInsert(entities, COLUMNS)
 _SOURCE_ID = operator.itemgetter(0)
+_STAMP_AT, _STAMP_BY = operator.itemgetter(0), operator.itemgetter(1)
 INSERT_EDGE_ROWS = RowInsert(associations, tuple(c.name for c in associations.columns))
 # What the associations of a call share, unless they are restored.
 _SHARED_BY_EDGES = ("scope", "created_at", "created_by")
@@ -114,10 +116,11 @@ class BulkOps(EntityOps, AssociationOps):
             if restore
             else [(at, self.actor_json)] * len(edge_requests)
         )
-        edges = [
-            self._bulk_edge(i, _without(e, _RESTORE_EDGE) if restore else e, len(rows))
-            for i, e in enumerate(edge_requests)
-        ]
+        # Plain associations (between new entities) are checked a column at a time too.
+        edges = (None if restore else new_edges(edge_requests, len(rows))) or _bulk_edges(
+            [_without(e, _RESTORE_EDGE) for e in edge_requests] if restore else edge_requests,
+            len(rows),
+        )
         order = _new_order(len(rows), edges)
 
         def tx(conn: Connection) -> list[str]:
@@ -129,7 +132,7 @@ class BulkOps(EntityOps, AssociationOps):
             ids = fresh_ids(conn, "entities", len(rows))
             # A restore logs each item with what was exported of it; otherwise the creation
             # changes stay in the new rows (deferred.py): ids in the log, no rows written.
-            count = len(rows) + len(edges)
+            count = len(rows) + len(edges.types)
             log_ids: Sequence[int | None] = (
                 [None] * count
                 if restore or not count
@@ -152,8 +155,10 @@ class BulkOps(EntityOps, AssociationOps):
 
         arns = self.db.run(tx, write=True)
         if not self.db.is_sqlite:
-            self.db.run(lambda conn: statistics_refreshed(conn, len(rows), len(edges)), write=True)
-        return {"Arns": arns, "AssociationCount": len(edges)}
+            self.db.run(
+                lambda conn: statistics_refreshed(conn, len(rows), len(edges.types)), write=True
+            )
+        return {"Arns": arns, "AssociationCount": len(edges.types)}
 
     def _log_restored(
         self,
@@ -162,7 +167,7 @@ class BulkOps(EntityOps, AssociationOps):
         rows: list[list[Any]],
         prepared: list[tuple[dict[str, Any], dict[str, Any]]],
         order: list[int],
-        edges: list[tuple[Ref, Ref, str]],
+        edges: Edges,
         stamps: list[tuple[int, str]],
     ) -> None:
         """The change log of a restore: each item with the times and people exported of it."""
@@ -182,13 +187,13 @@ class BulkOps(EntityOps, AssociationOps):
             (
                 at,
                 self.scope,
-                _arn_of(s, rows),
-                _arn_of(d, rows),
+                _arn_of(s, rows, edges),
+                _arn_of(d, rows, edges),
                 "AddAssociation",
                 self.actor_json,
                 dumps({"type": t} | _restored_edge(stamp)),
             )
-            for (s, d, t), stamp in zip(edges, stamps, strict=True)
+            for s, d, t, stamp in zip(*edges[:3], stamps, strict=True)
         ]
         INSERT_CHANGE_ROWS.run_many(conn, log)
 
@@ -257,29 +262,6 @@ class BulkOps(EntityOps, AssociationOps):
         for (arn,) in entities_where(conn, "arn", "arn", arns):
             raise ValidationException(f"{arn} already exists")
 
-    def _bulk_edge(self, index: int, item: Any, count: int) -> tuple[Ref, Ref, str]:
-        if not validation.is_mapping(item):
-            raise ValueError(f"Associations[{index}] must be a dict, got {type(item).__name__}")
-        # Three members, none None, are these and no other (check_members, made short).
-        kind = item.get("AssociationType")
-        if (
-            len(item) != 3
-            or kind is None
-            or item.get("Source") is None
-            or item.get("Destination") is None
-        ):
-            body = check_members(item, _EDGE_MEMBERS, ("Source", "Destination"))
-            kind = body.get("AssociationType", "AssociatedWith")
-        source = _ref(item["Source"], index, "Source", count)
-        destination = _ref(item["Destination"], index, "Destination", count)
-        if kind not in validation.ASSOCIATION_TYPES:  # (the message is made only when needed)
-            validation.check_association_type(kind, f"Associations[{index}].AssociationType")
-        if source == destination:
-            raise ValidationException(
-                f"Associations[{index}]: an entity cannot be associated with itself"
-            )
-        return source, destination, kind
-
     def _refuse_existing_identities(self, conn: Connection, rows: list[list[Any]]) -> None:
         named = [r[ARN] for r in rows if r[NAME_KEY] is not None]
         # The ARN of an action or a context is its name.
@@ -291,14 +273,10 @@ class BulkOps(EntityOps, AssociationOps):
                 f"Artifact with source {uri!r} (and the same source types) already exists: {arn}"
             )
 
-    def _existing_ends(
-        self, conn: Connection, edges: list[tuple[Ref, Ref, str]]
-    ) -> dict[str, tuple[int, int]]:
-        """(id, position) of every existing entity an association names."""
-        arns = sorted(
-            {s[1] for s, _, _ in edges if s[0] == "arn"}
-            | {d[1] for _, d, _ in edges if d[0] == "arn"}
-        )
+    def _existing_ends(self, conn: Connection, edges: Edges) -> list[tuple[int, int]]:
+        """(id, position) of each existing entity an association names, in ``edges.arns``'s
+        order."""
+        arns = sorted(edges.arns)
         found = {
             arn: (entity_id, topo if topo is not None else entity_id)
             for arn, entity_id, topo, scope in entities_where(
@@ -311,53 +289,67 @@ class BulkOps(EntityOps, AssociationOps):
             raise ResourceNotFound(
                 f"Associations: no artifact, action or context with ARN {', '.join(missing[:5])}"
             )
-        return found
+        return [found[arn] for arn in edges.arns]
 
     def _insert_edges(
         self,
         conn: Connection,
-        edges: list[tuple[Ref, Ref, str]],
+        edges: Edges,
         rows: list[list[Any]],
-        existing: dict[str, tuple[int, int]],
+        existing: list[tuple[int, int]],
         stamps: list[tuple[int, str]],
         log_ids: Sequence[int | None],
         same_stamps: bool,
     ) -> None:
-        # (id, position) of each end: a Ref's kind names where, by index or by ARN.
-        ends: dict[str, Any] = {"new": [(r[ID], r[TOPO] or r[ID]) for r in rows]}
-        ends["arn"] = existing
-        resolved = [(ends[s[0]][s[1]], ends[d[0]][d[1]], t) for s, d, t in edges]
-        pairs = [(s[0], d[0]) for s, d, _ in resolved]
+        sources, destinations, types, _ = edges
+        # The id of each end, indexed as the ends are (an existing entity's from the end).
+        ids = [r[ID] for r in rows] + [i for i, _ in reversed(existing)]
+        src_ids = list(map(ids.__getitem__, sources))
+        dst_ids = list(map(ids.__getitem__, destinations))
+        pairs = list(zip(src_ids, dst_ids, strict=True))
         if len(set(pairs)) != len(pairs):
             raise ValidationException("Associations lists the same association twice")
-        self._refuse_existing_edges(
-            conn,
-            [
-                p
-                for p, (s, d, _) in zip(pairs, edges, strict=True)
-                if s[0] == "arn" and d[0] == "arn"
-            ]
-            if existing
-            else [],
-        )
-        self._check_degrees(conn, pairs, {i for i, _ in existing.values()})
-        edge_rows = [
-            (src_id, dst_id, kind, self.scope, *stamp, log_id)
-            for (src_id, dst_id), (_, _, kind), stamp, log_id in zip(
-                pairs, resolved, stamps, log_ids, strict=True
+        if existing:
+            self._refuse_existing_edges(
+                conn,
+                [
+                    p
+                    for p, s, d in zip(pairs, sources, destinations, strict=True)
+                    if s < 0 and d < 0
+                ],
             )
-        ]
-        forward = [edge_rows[i] for i, (s, d, _) in enumerate(resolved) if s[1] < d[1]]
+        self._check_degrees(conn, pairs, {i for i, _ in existing})
+        created_at, created_by = (
+            (repeat(stamps[0][0]), repeat(stamps[0][1]))
+            if stamps and same_stamps
+            else (map(_STAMP_AT, stamps), map(_STAMP_BY, stamps))
+        )
+        edge_rows = list(
+            zip(src_ids, dst_ids, types, repeat(self.scope), created_at, created_by, log_ids)
+        )
+        # New entities are placed in an order that keeps the associations among them forward
+        # (source before destination): only one with an existing end may need the DAG check.
+        backward = []
+        if existing:
+            position = [r[TOPO] or r[ID] for r in rows] + [p for _, p in reversed(existing)]
+            backward = [
+                i
+                for i, (s, d) in enumerate(zip(sources, destinations, strict=True))
+                if (s < 0 or d < 0) and position[s] >= position[d]
+            ]
+        skip = set(backward)
+        forward = [row for i, row in enumerate(edge_rows) if i not in skip]
         # In key order: the table is clustered on (src_id, dst_id), and SQLite inserts keys
         # that come in order twice as fast as keys in the request's order (pages stay hot).
         forward.sort(key=_SOURCE_ID)
         with indexes_rebuilt(conn, associations, len(forward)):
             INSERT_EDGE_ROWS.run_many(conn, forward, _SHARED_BY_EDGES if same_stamps else ())
-        for index in [i for i, (s, d, _) in enumerate(resolved) if s[1] >= d[1]]:
-            s, d, _ = resolved[index]
-            src_topo, dst_topo = (_position(conn, s[0]), _position(conn, d[0]))
+        for index in backward:
+            src_id, dst_id = pairs[index]
             try:
-                dag.order_for_edge(conn, s[0], src_topo, d[0], dst_topo)
+                dag.order_for_edge(
+                    conn, src_id, _position(conn, src_id), dst_id, _position(conn, dst_id)
+                )
             except dag.CycleError:
                 raise ValidationException(
                     "Associations would create a cycle (lineage is a DAG)"
@@ -472,20 +464,52 @@ def _items(value: Any, arg: str) -> Sequence[Any]:
     return value
 
 
-def _ref(value: Any, index: int, member: str, count: int) -> Ref:
-    """One end of ``Associations[index]``: an index into Entities or an ARN."""
+def _bulk_edges(items: Sequence[Any], count: int) -> Edges:
+    """The associations of ``items`` checked one by one (which names the first at fault)."""
+    edges = Edges([], [], [], [])
+    codes: dict[str, int] = {}  # the end of each ARN named: -1, -2, ...
+    for index, item in enumerate(items):
+        if not validation.is_mapping(item):
+            raise ValueError(f"Associations[{index}] must be a dict, got {type(item).__name__}")
+        # Three members, none None, are these and no other (check_members, made short).
+        kind = item.get("AssociationType")
+        if (
+            len(item) != 3
+            or kind is None
+            or item.get("Source") is None
+            or item.get("Destination") is None
+        ):
+            body = check_members(item, _EDGE_MEMBERS, ("Source", "Destination"))
+            kind = body.get("AssociationType", "AssociatedWith")
+        source = _end(item["Source"], index, "Source", count, codes)
+        destination = _end(item["Destination"], index, "Destination", count, codes)
+        if kind not in validation.ASSOCIATION_TYPES:  # (the message is made only when needed)
+            validation.check_association_type(kind, f"Associations[{index}].AssociationType")
+        if source == destination:
+            raise ValidationException(
+                f"Associations[{index}]: an entity cannot be associated with itself"
+            )
+        edges.sources.append(source)
+        edges.destinations.append(destination)
+        edges.types.append(kind)
+    edges.arns.extend(codes)
+    return edges
+
+
+def _end(value: Any, index: int, member: str, count: int, codes: dict[str, int]) -> int:
+    """One end of ``Associations[index]``: an index into Entities, or the code of an ARN."""
     if type(value) is int and 0 <= value < count:
-        return ("new", value)
+        return value
     arg = f"Associations[{index}].{member}"
     if isinstance(value, int) and not isinstance(value, bool):
         if 0 <= value < count:  # (an int subclass)
-            return ("new", int(value))
+            return int(value)
         raise ValueError(f"{arg} is entity index {value}, but Entities has {count} entries")
-    return ("arn", validation.parse_arn(value, arg).arn)
+    return codes.setdefault(validation.parse_arn(value, arg).arn, -1 - len(codes))
 
 
-def _arn_of(ref: Ref, rows: list[list[Any]]) -> str:
-    return str(rows[ref[1]][ARN]) if ref[0] == "new" else str(ref[1])
+def _arn_of(end: int, rows: list[list[Any]], edges: Edges) -> str:
+    return str(rows[end][ARN]) if end >= 0 else edges.arns[-1 - end]
 
 
 def _position(conn: Connection, entity_id: int) -> int:
@@ -521,15 +545,17 @@ def _refuse_duplicate_identities(rows: list[list[Any]]) -> None:
             seen.add((key[1], key[2]))
 
 
-def _new_order(count: int, edges: list[tuple[Ref, Ref, str]]) -> list[int]:
+def _new_order(count: int, edges: Edges) -> list[int]:
     """The new entities in an order that respects the associations among them: the request's
     own order where it does (Kahn, always taking the lowest index ready)."""
+    if all(map(int.__lt__, edges.sources, edges.destinations)):
+        return list(range(count))  # (what Kahn's would give: every new source comes first)
     successors: list[list[int]] = [[] for _ in range(count)]
     indegree = [0] * count
-    for s, d, _ in edges:
-        if s[0] == "new" and d[0] == "new":
-            successors[s[1]].append(d[1])
-            indegree[d[1]] += 1
+    for s, d in zip(edges.sources, edges.destinations, strict=True):
+        if s >= 0 and d >= 0:
+            successors[s].append(d)
+            indegree[d] += 1
     ready = [i for i in range(count) if indegree[i] == 0]
     order: list[int] = []
     while ready:
@@ -549,13 +575,17 @@ def _new_order(count: int, edges: list[tuple[Ref, Ref, str]]) -> list[int]:
 def _stored_positions(
     conn: Connection,
     ids: Sequence[int],
-    edges: list[tuple[Ref, Ref, str]],
-    existing: dict[str, tuple[int, int]],
+    edges: Edges,
+    existing: list[tuple[int, int]],
 ) -> list[int | None]:
     """The ``topo`` of each new entity, given ``ids`` in the order of the associations among
     them. None (the position is the id) unless an association comes from an existing entity
     placed at or above the first of them: then fresh positions above every one in use."""
-    sources = [existing[s[1]][1] for s, d, _ in edges if s[0] == "arn" and d[0] == "new"]
+    sources = [
+        existing[-1 - s][1]
+        for s, d in zip(edges.sources, edges.destinations, strict=True)
+        if s < 0 <= d
+    ]
     if not sources or max(sources) < ids[0]:
         return [None] * len(ids)
     base = dag.top_position(conn)

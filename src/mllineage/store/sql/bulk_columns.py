@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from itertools import repeat
 from json.encoder import encode_basestring
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from mllineage import limits, validation
 from mllineage.store.sql.entities import artifact_ids
@@ -63,12 +63,25 @@ SHARED = (
     "modified_by",
 )
 
+
+class Edges(NamedTuple):
+    """A call's associations as columns. An end is an index into its Entities, or an
+    existing entity's code: ``-1 - k`` for the ``k``-th of ``arns``."""
+
+    sources: list[int]
+    destinations: list[int]
+    types: list[str]
+    arns: list[str]
+
+
 _PLAIN_MEMBERS = {
     "artifact": frozenset({"EntityKind", "ArtifactName", "ArtifactType", "Source"}),
     "action": frozenset({"EntityKind", "ActionName", "ActionType"}),
     "context": frozenset({"EntityKind", "ContextName", "ContextType"}),
 }
 _URI_ONLY = frozenset({"SourceUri"})
+_EDGE_MEMBERS = frozenset({"Source", "Destination", "AssociationType"})
+_ASSOCIATION_TYPES = frozenset(validation.ASSOCIATION_TYPES)
 
 
 def as_row(values: dict[str, Any]) -> list[Any]:
@@ -104,6 +117,31 @@ def entity_rows(items: Sequence[Any], at: int, scope: str, actor: str) -> list[l
         for i, row in zip(where, made, strict=True):
             rows[i] = row
     return rows
+
+
+def new_edges(items: Sequence[Any], count: int) -> Edges | None:
+    """The associations of ``items`` as a ``bulk.Edges`` of sources, destinations and types;
+    None unless every item has the three members, both ends indexes into the request's
+    ``count`` entities, two different ones, and a type of the five."""
+    if not items or set(map(type, items)) != {dict}:
+        return None
+    if set(map(len, items)) != {len(_EDGE_MEMBERS)} or not all(
+        map(_EDGE_MEMBERS.issuperset, items)
+    ):
+        return None
+    sources = list(map(itemgetter("Source"), items))
+    destinations = list(map(itemgetter("Destination"), items))
+    types = list(map(itemgetter("AssociationType"), items))
+    ends = sources + destinations
+    if (
+        set(map(type, ends)) != {int}
+        or min(ends) < 0
+        or max(ends) >= count
+        or not _ASSOCIATION_TYPES.issuperset(types)
+        or any(map(int.__eq__, sources, destinations))
+    ):
+        return None
+    return Edges(sources, destinations, types, [])
 
 
 def _artifacts(
