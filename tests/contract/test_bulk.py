@@ -570,3 +570,27 @@ def test_a_larger_call_that_fails_after_its_inserts_leaves_the_store_as_it_was(
     assert store.list_associations(SourceArn=first)["AssociationSummaries"] == []
     call["Associations"].pop()
     assert len(store.put_lineage(**call)["Arns"]) == REBUILD_MIN_ROWS
+
+
+def test_a_larger_call_with_a_source_or_name_that_exists_is_refused_naming_it(
+    store: Store,
+) -> None:
+    # (Found by the unique indexes as the call writes, or builds them again on SQLite.)
+    name = unique()
+    first = store.create_artifact(
+        ArtifactType="Dataset", Source={"SourceUri": f"s3://large/{name}/first"}
+    )["ArtifactArn"]
+    uri = f"s3://large/{name}/{REBUILD_MIN_ROWS - 1}"
+    taken = store.create_artifact(ArtifactType="Dataset", Source={"SourceUri": uri})
+    before, count = _indexes(store), _entity_count(store)
+    call = _large_call(name, first)
+    with refused(ValidationException, f"source '{uri}'.* already exists: {taken['ArtifactArn']}"):
+        store.put_lineage(**call)
+    call["Entities"].append({"EntityKind": "context", "ContextName": name, "ContextType": "T"})
+    store.create_context(ContextName=name.upper(), ContextType="T")
+    store.delete_artifact(ArtifactArn=taken["ArtifactArn"])
+    with refused(ValidationException, f"Context already exists: .*context/{name.lower()}"):
+        store.put_lineage(**call)
+    assert _indexes(store) == before
+    assert _entity_count(store) == count
+    assert store.list_associations(SourceArn=first)["AssociationSummaries"] == []

@@ -15,6 +15,7 @@ above them, they take fresh positions above every one in use instead.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import json
 import operator
@@ -27,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, select, tuple_
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from mllineage import limits, validation
 from mllineage.errors import ResourceLimitExceeded, ResourceNotFound, ValidationException
@@ -86,6 +88,10 @@ _SHARED_BY_EDGES = ("scope", "created_at", "created_by")
 INSERT_CHANGE_ROWS = RowInsert(changes, tuple(c.name for c in changes.columns)[1:])
 
 
+class _IdentityTaken(Exception):
+    """A new entity's ARN or source exists: a unique index refused the call's insert."""
+
+
 class BulkOps(EntityOps, AssociationOps):
     """The PutLineage extension."""
 
@@ -123,11 +129,12 @@ class BulkOps(EntityOps, AssociationOps):
         )
         order = _new_order(len(rows), edges)
 
-        def tx(conn: Connection) -> list[str]:
+        def tx(conn: Connection, look_first: bool) -> list[str]:
             self._lock_dag(conn)
-            self._refuse_existing_identities(conn, rows)
-            if restore:
-                self._refuse_existing_arns(conn, [row[ARN] for row in rows])
+            if look_first:
+                self._refuse_existing_identities(conn, rows)
+                if restore:
+                    self._refuse_existing_arns(conn, [row[ARN] for row in rows])
             existing = self._existing_ends(conn, edges)
             ids = fresh_ids(conn, "entities", len(rows))
             # A restore logs each item with what was exported of it; otherwise the creation
@@ -144,8 +151,15 @@ class BulkOps(EntityOps, AssociationOps):
             ):
                 row = rows[index]
                 row[ID], row[TOPO], row[LOG_ID] = entity_id, topo, log_id
-            with indexes_rebuilt(conn, entities, len(rows)):
-                INSERT_ENTITY_ROWS.run_many(conn, [rows[i] for i in order], SHARED if plain else ())
+            try:
+                with indexes_rebuilt(conn, entities, len(rows)):
+                    INSERT_ENTITY_ROWS.run_many(
+                        conn, [rows[i] for i in order], SHARED if plain else ()
+                    )
+            except IntegrityError:
+                if look_first:
+                    raise
+                raise _IdentityTaken from None
             self._insert_edges(
                 conn, edges, rows, existing, stamps, log_ids[len(rows) :], same_stamps=not restore
             )
@@ -153,7 +167,12 @@ class BulkOps(EntityOps, AssociationOps):
                 self._log_restored(conn, at, rows, prepared, order, edges, stamps)
             return [row[ARN] for row in rows]
 
-        arns = self.db.run(tx, write=True)
+        # The unique indexes refuse an ARN or a source that exists: only then are the new
+        # identities looked up, to say which (or to find that the call raced a delete).
+        try:
+            arns = self.db.run(functools.partial(tx, look_first=False), write=True)
+        except _IdentityTaken:
+            arns = self.db.run(functools.partial(tx, look_first=True), write=True)
         if not self.db.is_sqlite:
             self.db.run(
                 lambda conn: statistics_refreshed(conn, len(rows), len(edges.types)), write=True
