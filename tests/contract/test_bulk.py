@@ -503,6 +503,15 @@ def _indexes(store: Store) -> list[tuple[str, str, int]]:
     return store.db.run(lambda conn: conn.exec_driver_sql(sql).all(), write=False)
 
 
+def _first_of_a_large_call(store: Store) -> tuple[str, str]:
+    """A name for a large call, and the existing artifact its chain begins at."""
+    name = unique()
+    first = store.create_artifact(
+        ArtifactType="Dataset", Source={"SourceUri": f"s3://large/{name}/first"}
+    )["ArtifactArn"]
+    return name, first
+
+
 def _large_call(name: str, first: str) -> dict[str, Any]:
     """REBUILD_MIN_ROWS artifacts in a chain that begins at the existing ``first``."""
     return {
@@ -523,10 +532,7 @@ def _large_call(name: str, first: str) -> dict[str, Any]:
 
 def test_a_call_larger_than_the_store_keeps_every_rule_and_index(store: Store) -> None:
     # (On SQLite the call builds the tables' indexes again instead of inserting into them.)
-    name = unique()
-    first = store.create_artifact(
-        ArtifactType="Dataset", Source={"SourceUri": f"s3://large/{name}/first"}
-    )["ArtifactArn"]
+    name, first = _first_of_a_large_call(store)
     before = _indexes(store)
     arns = store.put_lineage(**_large_call(name, first))["Arns"]
     after = _indexes(store)
@@ -555,10 +561,7 @@ def test_a_call_larger_than_the_store_keeps_every_rule_and_index(store: Store) -
 def test_a_larger_call_that_fails_after_its_inserts_leaves_the_store_as_it_was(
     store: Store,
 ) -> None:
-    name = unique()
-    first = store.create_artifact(
-        ArtifactType="Dataset", Source={"SourceUri": f"s3://large/{name}/first"}
-    )["ArtifactArn"]
+    name, first = _first_of_a_large_call(store)
     before, count = _indexes(store), _entity_count(store)
     call = _large_call(name, first)
     # The last association closes a cycle: found after the others are written.
@@ -576,10 +579,7 @@ def test_a_larger_call_with_a_source_or_name_that_exists_is_refused_naming_it(
     store: Store,
 ) -> None:
     # (Found by the unique indexes as the call writes, or builds them again on SQLite.)
-    name = unique()
-    first = store.create_artifact(
-        ArtifactType="Dataset", Source={"SourceUri": f"s3://large/{name}/first"}
-    )["ArtifactArn"]
+    name, first = _first_of_a_large_call(store)
     uri = f"s3://large/{name}/{REBUILD_MIN_ROWS - 1}"
     taken = store.create_artifact(ArtifactType="Dataset", Source={"SourceUri": uri})
     before, count = _indexes(store), _entity_count(store)
