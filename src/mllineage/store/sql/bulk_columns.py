@@ -120,7 +120,7 @@ def entity_rows(items: Sequence[Any], at: int, scope: str, actor: str) -> list[l
 
 
 def new_edges(items: Sequence[Any], count: int) -> Edges | None:
-    """The associations of ``items`` as a ``bulk.Edges`` of sources, destinations and types;
+    """The associations of ``items`` as the columns of an ``Edges``;
     None unless every item has the three members, both ends indexes into the request's
     ``count`` entities, two different ones, and a type of the five."""
     if not items or set(map(type, items)) != {dict}:

@@ -163,8 +163,9 @@ class RowInsert(Statement):
         of binding them row by row. The driver takes ~0.3 µs to bind a value, and a bulk
         call's rows share their scope, times and people: a third of an entity row's values,
         a third of its insert."""
-        if conn.dialect.name == "sqlite" and same and len(rows) > 1:
-            statement, varying = self._with_literals(conn, rows[0], same)
+        literal = self._with_literals(conn, rows[0], same) if same and len(rows) > 1 else None
+        if literal is not None:
+            statement, varying = literal
             statement.run_many(conn, list(map(varying, rows)))
             return
         if conn.dialect.name != "postgresql" or not rows:
@@ -184,11 +185,16 @@ class RowInsert(Statement):
 
     def _with_literals(
         self, conn: Connection, row: Any, same: Sequence[str]
-    ) -> tuple[Statement, Callable[[Any], Sequence[Any]]]:
-        """This insert with the values of ``same`` (as ``row`` holds them) written in as SQL
-        literals, and what picks the other values out of a row. SQLite's ``quote()`` writes
-        the literals, so they read back exactly as the bound values would."""
+    ) -> tuple[Statement, Callable[[Any], Sequence[Any]]] | None:
+        """On SQLite, this insert with the values of ``same`` (as ``row`` holds them) written
+        in as SQL literals, and what picks the other values out of a row. SQLite's ``quote()``
+        writes the literals, so they read back exactly as the bound values would. None on
+        PostgreSQL, or for a text with a NUL (which SQL text cannot carry)."""
         fixed = [self.columns.index(name) for name in same]
+        if conn.dialect.name != "sqlite" or any(
+            isinstance(row[i], str) and "\x00" in row[i] for i in fixed
+        ):
+            return None
         driver = conn.connection.driver_connection
         assert driver is not None
         quoted = driver.execute(
