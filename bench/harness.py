@@ -208,16 +208,24 @@ def floor_query(db_path: str, start_arn: str, depth: int) -> Callable[[], int]:
 
 def bulk_floor(db_path: str, scratch_path: str, runs: int) -> float:
     """The floor of bulk ingest, in rows per second: raw ``sqlite3`` writing the rows of a
-    bulk-built store again, as tuples read back from it, into an empty copy of the same schema
-    (its indexes and foreign keys, the store's pragmas), one ``executemany`` per table and
-    one commit; the median of ``runs``. No checks, no identities, no change log: what the
-    schema costs in the driver and in SQLite, which no bulk API on it can beat."""
+    bulk-built store again, as tuples read back from it (in key order), into an empty copy of
+    the same schema (its constraints and foreign keys, the store's pragmas), one
+    ``executemany`` per table, then the tables' indexes built from the rows (faster than
+    inserting into them), and one commit; the median of ``runs``. No checks, no identities,
+    no change log: what the schema costs in the driver and in SQLite, done the fast way."""
     source = sqlite3.connect(db_path)
     schema = [
         sql
         for (sql,) in source.execute(
             "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
             " ORDER BY type = 'index'"  # (tables first)
+        )
+    ]
+    indexes = [
+        sql
+        for (sql,) in source.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            " AND tbl_name IN ('entities', 'associations') ORDER BY name"
         )
     ]
     tables = {
@@ -240,12 +248,15 @@ def bulk_floor(db_path: str, scratch_path: str, runs: int) -> float:
         ):
             conn.execute(f"PRAGMA {pragma}")
         for sql in schema:
-            conn.execute(sql)
+            if sql not in indexes:
+                conn.execute(sql)
         start = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
         for table, (columns, rows) in tables.items():
             marks = ", ".join("?" * len(rows[0]))
             conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        for sql in indexes:
+            conn.execute(sql)
         conn.execute("COMMIT")
         rates.append(sum(len(rows) for _, rows in tables.values()) / (time.perf_counter() - start))
         conn.close()
