@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mllineage import Artifact, Association, LineageQuery, LineageQueryDirectionEnum, Session
-from mllineage.errors import ClientError, ResourceNotFound
+from mllineage.errors import ClientError, ResourceNotFound, ValidationException
 from mllineage.history import prune_history
 from mllineage.store.base import Store
 from mllineage.store.common import now_us, us_to_datetime
@@ -270,6 +270,38 @@ def test_artifacts_by_name_as_of_now_are_listed_as_the_live_ones(store: Store, o
     assert len(names) == 5
     assert names == sorted(names, reverse=order == "Descending")
     assert [e["ArtifactArn"] for e in then] == [e["ArtifactArn"] for e in live]
+
+
+def test_browse_filters_and_tags_as_of_now_give_the_live_list(store: Store) -> None:
+    # (The web UI's search asks for NamePrefix and Properties, an export for IncludeTags.)
+    prefix = unique("browse")
+    names = [("a", "dev"), ("ab", "prod"), ("b", "prod"), ("Ac", "prod")]
+    for i, (name, stage) in enumerate(names):
+        store.create_context(
+            ContextName=f"{prefix}-{name}",
+            ContextType="Experiment",
+            Properties={"stage": stage, "i": str(i)},
+            Tags=[{"Key": "n", "Value": str(i)}],
+        )
+    store.update_context(ContextName=f"{prefix}-b", Properties={"stage": "dev"})
+    now = us_to_datetime(now_us())
+    for request in (
+        {"NamePrefix": f"{prefix}-a"},
+        {"Properties": {"stage": "prod"}},
+        {"NamePrefix": f"{prefix}-", "Properties": {"stage": "dev"}, "IncludeTags": True},
+        {"NamePrefix": f"{prefix}-", "Properties": {}, "IncludeTags": False},
+    ):
+        request |= {"EntityKind": "context", "MaxResults": 1}
+        live = list(store.paginate("list_entity_details", "Entities", **request))
+        then = list(store.paginate("list_entity_details", "Entities", AsOf=now, **request))
+        assert live, request
+        assert then == live, request
+    [tagged] = store.list_entity_details(
+        EntityKind="context", NamePrefix=f"{prefix}-ab", IncludeTags=True, AsOf=now
+    )["Entities"]
+    assert tagged["Tags"] == [{"Key": "n", "Value": "1"}]
+    with refused(ValidationException, "NamePrefix must be 1 to 120 characters"):
+        store.list_entity_details(EntityKind="context", NamePrefix="", AsOf=now)
 
 
 def test_python_api_history_and_as_of(store: Store) -> None:

@@ -33,7 +33,12 @@ from mllineage.store.common import (
 )
 from mllineage.store.sql import deferred, replay
 from mllineage.store.sql.core import INSERT_CHANGE, KINDS
-from mllineage.store.sql.entities import _DETAIL_SORT_BY, _LIST_MEMBERS, describe_row
+from mllineage.store.sql.entities import (
+    _DETAIL_MEMBERS,
+    _DETAIL_SORT_BY,
+    _LIST_MEMBERS,
+    describe_row,
+)
 from mllineage.store.sql.graph_cache import Generation
 from mllineage.store.sql.graph_sql import _rows, chunks, entities_where, in_list, placeholder
 from mllineage.store.sql.schema import changes
@@ -231,11 +236,23 @@ class HistoryOps(QueryOps):
 
     # -- ListEntityDetails with AsOf ----------------------------------------------------------
     def _list_details_as_of(self, kind_name: str, request: dict[str, Any]) -> dict[str, Any]:
-        """``ListEntityDetails`` as the list stood at ``AsOf``: the same filters, sorting and
-        paging, answered by replaying the kind's changes up to that instant."""
+        """``ListEntityDetails`` as the list stood at ``AsOf``: the same filters (name prefix
+        and property values too), sorting, paging and tags, answered by replaying the kind's
+        changes up to that instant."""
         kind = KINDS[kind_name]
-        req = check_members(request, (*_LIST_MEMBERS, kind.type_key, "AsOf"), ("AsOf",))
+        req = check_members(
+            request,
+            (*_LIST_MEMBERS, *_DETAIL_MEMBERS, "IncludeTags", kind.type_key, "AsOf"),
+            ("AsOf",),
+        )
         at = datetime_to_us(req["AsOf"], "AsOf")
+        with_tags = validation.check_bool(req.get("IncludeTags", False), "IncludeTags")
+        name_prefix = (
+            validation.check_str(req["NamePrefix"], "NamePrefix", max_len=limits.NAME_MAX_LENGTH)
+            if "NamePrefix" in req
+            else None
+        )
+        wanted = validation.check_properties(req.get("Properties") or {}, "Properties").items()
         uri = (
             validation.check_source_uri(req["SourceUri"], "SourceUri")
             if "SourceUri" in req
@@ -303,6 +320,8 @@ class HistoryOps(QueryOps):
             and (entity_type is None or s["type"] == entity_type)
             and (after is None or s["created_at"] >= after)
             and (before is None or s["created_at"] <= before)
+            and (name_prefix is None or (s["name"] or "").startswith(name_prefix))
+            and all(s["properties"].get(key) == value for key, value in wanted)
         ]
         field = "created_at" if sort_by == "CreationTime" else "name"
         # Ties in the sort's direction, in the order the entities came to be (as live lists);
@@ -312,7 +331,12 @@ class HistoryOps(QueryOps):
             reverse=order == "Descending",
         )
         page = found[start : start + max_results]
-        out: dict[str, Any] = {"Entities": [describe_row(kind, replay.as_row(s)) for s in page]}
+        out: dict[str, Any] = {
+            "Entities": [
+                describe_row(kind, replay.as_row(s)) | ({"Tags": s["tags"]} if with_tags else {})
+                for s in page
+            ]
+        }
         if start + max_results < len(found):
             out["NextToken"] = encode_token(start + max_results, request_print)
         return out
