@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from mllineage.store.sql.bulk import REBUILD_MIN_ROWS
+from mllineage.store.sql.bulk import ANALYZE_MIN_ROWS
 from mllineage.store.sql.graph_sql import _rows
 from mllineage.store.sql.store import SqlStore
 from tests.conftest import POSTGRES_URL, fresh_account_id, needs_postgres
@@ -316,7 +316,7 @@ def test_postgres_a_large_put_lineage_refreshes_the_statistics(postgres_store: S
         return float(postgres_store.db.run(lambda conn: _rows(conn, sql, ())[0][0], write=False))
 
     before = max(known(), 0)
-    count = max(REBUILD_MIN_ROWS, int(before / 4))  # (well past a tenth of the table)
+    count = max(ANALYZE_MIN_ROWS, int(before / 4))  # (well past a tenth of the table)
     if count > 60_000:
         pytest.skip(f"the test database's associations ({before:,.0f}) need too large a call")
     postgres_store.put_lineage(**chain_request(count + 1, unique()))

@@ -68,6 +68,9 @@ MAX_ITEMS = 1_000_000
 # The rows a call adds to a table, at least, before it builds the table's indexes again
 # rather than inserting into them (dropping and creating them takes ~15 ms).
 REBUILD_MIN_ROWS = 10_000
+# On PostgreSQL, the rows a call adds to a table, at least, before it analyzes the table (with
+# a tenth of what the table's statistics count: see statistics_refreshed).
+ANALYZE_MIN_ROWS = 10_000
 # With Restore=True, entities and associations keep what an export recorded of them.
 _RESTORE_ENTITY = ("Arn", "CreationTime", "CreatedBy", "LastModifiedTime", "LastModifiedBy")
 _RESTORE_EDGE = ("CreationTime", "CreatedBy")
@@ -430,12 +433,12 @@ def indexes_rebuilt(conn: Connection, table: Table, adding: int) -> Iterator[Non
 
 def statistics_refreshed(conn: Connection, entities_added: int, associations_added: int) -> None:
     """On PostgreSQL, after a call that grew ``entities`` or ``associations`` by at least
-    ``REBUILD_MIN_ROWS`` rows and a tenth of the rows its statistics know of (or of a table
+    ``ANALYZE_MIN_ROWS`` rows and a tenth of the rows its statistics know of (or of a table
     never analyzed): ANALYZE it now, as autovacuum would in a minute or so, or never when it is
     off. Without statistics that count the new rows, the planner reads a lineage hop of a few
     hundred ids as a tenth of the table and scans all of it (a 20 ms query took 0.5 s)."""
     for table, added in (("entities", entities_added), ("associations", associations_added)):
-        if added < REBUILD_MIN_ROWS:
+        if added < ANALYZE_MIN_ROWS:
             continue
         known = _rows(conn, f"SELECT reltuples FROM pg_class WHERE oid = '{table}'::regclass", ())
         if known[0][0] < 0 or added >= known[0][0] / 10:
