@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 
 from mllineage import Artifact, Session
+from mllineage.errors import ValidationException
+from mllineage.store.sql.bulk import REBUILD_MIN_ROWS
 from mllineage.store.sql.store import SqlStore
 from tests.reliability.stores import every_artifact, every_edge
 
@@ -354,3 +356,84 @@ def test_a_bad_group_commit_setting_is_refused(
     monkeypatch.setenv("MLLINEAGE_GROUP_COMMIT_MS", value)
     with pytest.raises(ValueError, match="MLLINEAGE_GROUP_COMMIT_MS must be a number"):
         Session(f"sqlite:///{tmp_path / 'bad.db'}")
+
+
+def test_a_call_that_fails_after_it_wrote_undoes_itself_and_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (Calls run in the group's transaction without a savepoint each: a failed call that wrote
+    # rolls the group back, and the group's journaled calls are replayed.)
+    monkeypatch.setenv("MLLINEAGE_GROUP_COMMIT_MS", "1000")
+    db = tmp_path / "failed.db"
+    with Session(f"sqlite:///{db}") as session:
+        store = session.store
+        made = [
+            store.create_artifact(ArtifactType="T", Source={"SourceUri": f"s3://ok/{i}"})[
+                "ArtifactArn"
+            ]
+            for i in range(3)
+        ]
+        store.add_association(SourceArn=made[0], DestinationArn=made[1])
+        assert committed_artifacts(db) == 0  # (all in one open group)
+        # Writes a new artifact and its association from made[1], then finds that the one to
+        # made[0] would close a cycle.
+        with pytest.raises(ValidationException, match="cycle"):
+            store.put_lineage(
+                Entities=[
+                    {
+                        "EntityKind": "artifact",
+                        "ArtifactType": "T",
+                        "Source": {"SourceUri": "s3://x"},
+                    }
+                ],
+                Associations=[
+                    {"Source": made[1], "Destination": 0},
+                    {"Source": 0, "Destination": made[0]},
+                ],
+            )
+        with pytest.raises(ValidationException, match="already exists"):  # (wrote nothing)
+            store.create_artifact(ArtifactType="T", Source={"SourceUri": "s3://ok/0"})
+        made.append(
+            store.create_artifact(ArtifactType="T", Source={"SourceUri": "s3://ok/3"})[
+                "ArtifactArn"
+            ]
+        )
+        assert committed_artifacts(db) == 0
+    assert committed_artifacts(db) == 4  # (committed at close)
+    with Session(f"sqlite:///{db}") as again:
+        uris = {a.source["source_uri"] for a in Artifact.list(sagemaker_session=again)}
+        assert uris == {f"s3://ok/{i}" for i in range(4)}
+        edges = again.store.list_associations()["AssociationSummaries"]
+        assert [(e["SourceArn"], e["DestinationArn"]) for e in edges] == [(made[0], made[1])]
+
+
+def _index_names(db: Path) -> list[str]:
+    with closing(sqlite3.connect(db)) as conn:
+        return sorted(
+            n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")
+        )
+
+
+def test_a_large_call_refused_at_its_first_row_keeps_every_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (It dropped the indexes to build them after its inserts, and wrote no row: the group is
+    # rolled back all the same.)
+    monkeypatch.setenv("MLLINEAGE_GROUP_COMMIT_MS", "1000")
+    db = tmp_path / "large.db"
+    with Session(f"sqlite:///{db}") as session:
+        session.store.create_context(ContextName="taken", ContextType="T")
+        indexes = _index_names(db)
+        request = [{"EntityKind": "context", "ContextName": "Taken", "ContextType": "T"}]
+        request += [
+            {"EntityKind": "artifact", "ArtifactType": "T", "Source": {"SourceUri": f"s3://l/{i}"}}
+            for i in range(REBUILD_MIN_ROWS)
+        ]
+        with pytest.raises(ValidationException, match="Context already exists"):
+            session.store.put_lineage(Entities=request)
+        session.store.create_context(ContextName="after", ContextType="T")
+    assert _index_names(db) == indexes
+    assert committed_artifacts(db) == 0
+    with Session(f"sqlite:///{db}") as again:
+        names = [c["ContextName"] for c in again.store.list_contexts()["ContextSummaries"]]
+        assert sorted(names) == ["after", "taken"]

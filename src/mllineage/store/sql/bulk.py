@@ -62,6 +62,7 @@ from mllineage.store.sql.core import KINDS
 from mllineage.store.sql.engine import RowInsert
 from mllineage.store.sql.entities import _CREATE_MEMBERS, EntityOps
 from mllineage.store.sql.graph_sql import _rows, chunks, entities_where, fresh_ids
+from mllineage.store.sql.group_commit import CAPTURE
 from mllineage.store.sql.schema import associations, changes, entities
 
 MAX_ITEMS = 1_000_000
@@ -424,6 +425,9 @@ def indexes_rebuilt(conn: Connection, table: Table, adding: int) -> Iterator[Non
         yield
         return
     indexes = sorted(table.indexes, key=operator.attrgetter("name"))
+    capture = CAPTURE.get()
+    if capture is not None:  # (a group commit's call: it must not be replayed without these)
+        capture.unrecordable()
     for index in indexes:
         index.drop(conn)
     yield

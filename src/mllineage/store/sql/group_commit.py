@@ -3,12 +3,15 @@
 A commit appends every page its transaction changed to the WAL (10-12 pages for one create),
 which is most of what a single write costs. So the calls on an SQLite file share transactions:
 the first call of a *group* takes the write lock (``BEGIN IMMEDIATE``) and every call runs in
-a savepoint of the group's transaction. Before a call returns, what it wrote is appended to a
+the group's transaction. Before a call returns, what it wrote is appended to a
 journal next to the database (``<db>-mllineage``) as one checksummed record: once ``write()``
 has returned, the record survives a crash of the process (as a WAL commit with
 ``synchronous=NORMAL`` does; neither survives a crash of the OS). The group commits after
 ``GROUP_SECONDS`` or ``GROUP_CALLS`` calls, before any read by this process (which so reads
-its own writes), before a batch, at close, before a fork and at exit.
+its own writes), before a batch, at close, before a fork and at exit. A call that fails
+after it wrote is undone by rolling the group back and replaying the group's records (as
+recovery does, below); one that fails before it wrote (most refusals) leaves the group as it
+is.
 
 Readers: a group holds an exclusive ``flock`` on the journal from its first call until it has
 committed and emptied the journal; a read in any process takes (and drops) a shared one first,
@@ -95,6 +98,11 @@ class Capture:
         self.rows = 0  # rows changed by the captured statements
         self.complete = True  # False: too big for a record
 
+    def unrecordable(self) -> None:
+        """The call changes what no record can replay (the schema): never journal it."""
+        self.complete = False
+        self.statements.clear()
+
     def add(self, sql: str, params: Any, many: bool, changed: int) -> None:
         self.rows += changed
         if not self.complete:
@@ -179,8 +187,9 @@ class GroupWriter:
 
     # -- the calls ---------------------------------------------------------------------------
     def call(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn`` in a savepoint of the open group (beginning one if needed); journal
-        what it wrote, or commit before returning when it cannot be journaled."""
+        """Run ``fn`` in the open group (beginning one if needed); journal what it wrote, or
+        commit before returning when it cannot be journaled. A failure undoes what ``fn``
+        wrote, and nothing else (see :meth:`_abandon`)."""
         with self.mutex:
             if self._depth:  # made by a call under way: part of it
                 assert self._conn is not None
@@ -198,22 +207,20 @@ class GroupWriter:
             assert driver is not None
             capture = Capture()
             before = driver.total_changes
-            driver.execute("SAVEPOINT mllineage_call")
             token = CAPTURE.set(capture)
             state_token = GROUP_STATE.set(self._state)
             self._depth += 1
             try:
                 result = fn(conn)
             except BaseException:
-                driver.execute("ROLLBACK TO mllineage_call")
-                driver.execute("RELEASE mllineage_call")
                 self._state.clear()
+                if driver.total_changes != before or not capture.complete:
+                    self._abandon()  # (the call wrote before it failed)
                 raise
             finally:
                 self._depth -= 1
                 CAPTURE.reset(token)
                 GROUP_STATE.reset(state_token)
-            driver.execute("RELEASE mllineage_call")
             changed = driver.total_changes - before
             if changed == 0:
                 return result
@@ -229,6 +236,24 @@ class GroupWriter:
             self._append(record)
             self._calls += 1
             return result
+
+    def _abandon(self) -> None:
+        """Undo a call that failed after it wrote: roll the group back, then begin a new one,
+        which replays the group's journaled calls (every call that returned), as it would
+        after a crash. A failed call that wrote nothing leaves the group as it is; so no call
+        pays for a savepoint (which costs a sixth of a single create: every page the call
+        changes is copied first)."""
+        conn = self._conn
+        assert conn is not None
+        self._group = None
+        try:
+            conn.rollback()
+        finally:
+            fcntl.flock(self._descriptor("journal", self.journal_path), fcntl.LOCK_UN)
+        try:
+            self._begin(replaying_own=True)
+        except Exception as error:  # (the journal keeps the calls: the next group replays them)
+            log.warning("mllineage: could not begin a group after a failed call: %s", error)
 
     def flush(self) -> None:
         """Commit the open group, if any (before a read, a batch, a fork, the end)."""
@@ -302,9 +327,10 @@ class GroupWriter:
             if own:
                 os.close(fd)
 
-    def recover(self, conn: Connection) -> int:
+    def recover(self, conn: Connection, replaying_own: bool = False) -> int:
         """In a write transaction just begun: replay what a dead process journaled and did
-        not commit, drop what is committed; returns the number this transaction's group has.
+        not commit (or, ``replaying_own``, what this one did before a failed call), drop what
+        is committed; returns the number this transaction's group has.
         """
         driver = conn.connection.driver_connection
         assert driver is not None
@@ -321,7 +347,7 @@ class GroupWriter:
                 for sql, params, many in statements:
                     (driver.executemany if many else driver.execute)(sql, params)
             driver.execute(f"PRAGMA user_version = {group}")
-            log.warning(
+            (log.debug if replaying_own else log.warning)(
                 "mllineage: replayed %d journaled calls of a process that ended before "
                 "committing them (%s)",
                 len(pending),
@@ -347,7 +373,7 @@ class GroupWriter:
             self._state = {}
             self._checkpoints = BackgroundCheckpoints(self.database_path)
 
-    def _begin(self) -> None:
+    def _begin(self, replaying_own: bool = False) -> None:
         if self._conn is None:
             self._conn = self.engine.connect()
         conn = self._conn
@@ -364,7 +390,7 @@ class GroupWriter:
             # Readers of other processes wait on this flock until the group has committed.
             fcntl.flock(journal, fcntl.LOCK_EX)
             try:
-                self._group = self.recover(conn)
+                self._group = self.recover(conn, replaying_own)
             except BaseException:
                 fcntl.flock(journal, fcntl.LOCK_UN)
                 raise
