@@ -358,13 +358,16 @@ def test_a_bad_group_commit_setting_is_refused(
         Session(f"sqlite:///{tmp_path / 'bad.db'}")
 
 
-def test_a_call_that_fails_after_it_wrote_undoes_itself_and_nothing_else(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A new database file whose calls share a group for a second (the longest window)."""
+    monkeypatch.setenv("MLLINEAGE_GROUP_COMMIT_MS", "1000")
+    return tmp_path / "group.db"
+
+
+def test_a_call_that_fails_after_it_wrote_undoes_itself_and_nothing_else(db: Path) -> None:
     # (Calls run in the group's transaction without a savepoint each: a failed call that wrote
     # rolls the group back, and the group's journaled calls are replayed.)
-    monkeypatch.setenv("MLLINEAGE_GROUP_COMMIT_MS", "1000")
-    db = tmp_path / "failed.db"
     with Session(f"sqlite:///{db}") as session:
         store = session.store
         made = [
@@ -414,13 +417,8 @@ def _index_names(db: Path) -> list[str]:
         )
 
 
-def test_a_large_call_refused_at_its_first_row_keeps_every_index(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # (It dropped the indexes to build them after its inserts, and wrote no row: the group is
-    # rolled back all the same.)
-    monkeypatch.setenv("MLLINEAGE_GROUP_COMMIT_MS", "1000")
-    db = tmp_path / "large.db"
+def test_a_large_call_refused_at_its_first_row_keeps_every_index(db: Path) -> None:
+    # (It dropped the indexes to build them after its inserts: the group is rolled back.)
     with Session(f"sqlite:///{db}") as session:
         session.store.create_context(ContextName="taken", ContextType="T")
         indexes = _index_names(db)
