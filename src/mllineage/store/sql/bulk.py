@@ -44,6 +44,7 @@ from mllineage.store.sql.associations import AssociationOps
 from mllineage.store.sql.bulk_columns import (
     ARN,
     COLUMNS,
+    EDGE_MEMBERS,
     ID,
     KIND,
     LOG_ID,
@@ -77,7 +78,6 @@ _RESTORE_ENTITY = ("Arn", "CreationTime", "CreatedBy", "LastModifiedTime", "Last
 _RESTORE_EDGE = ("CreationTime", "CreatedBy")
 _HEX32 = re.compile("[0-9a-f]{32}")
 _CREATE_OP = {kind: f"Create{KINDS[kind].noun}" for kind in KINDS}
-_EDGE_MEMBERS = frozenset({"Source", "Destination", "AssociationType"})
 _ITEM_MEMBERS = {kind: members | {"EntityKind"} for kind, members in _CREATE_MEMBERS.items()}
 
 
@@ -505,7 +505,7 @@ def _bulk_edges(items: Sequence[Any], count: int) -> Edges:
             or item.get("Source") is None
             or item.get("Destination") is None
         ):
-            body = check_members(item, _EDGE_MEMBERS, ("Source", "Destination"))
+            body = check_members(item, EDGE_MEMBERS, ("Source", "Destination"))
             kind = body.get("AssociationType", "AssociatedWith")
         source = _end(item["Source"], index, "Source", count, codes)
         destination = _end(item["Destination"], index, "Destination", count, codes)

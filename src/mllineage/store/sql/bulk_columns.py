@@ -80,7 +80,8 @@ _PLAIN_MEMBERS = {
     "context": frozenset({"EntityKind", "ContextName", "ContextType"}),
 }
 _URI_ONLY = frozenset({"SourceUri"})
-_EDGE_MEMBERS = frozenset({"Source", "Destination", "AssociationType"})
+#: The members of an association in a PutLineage.
+EDGE_MEMBERS = frozenset({"Source", "Destination", "AssociationType"})
 _ASSOCIATION_TYPES = frozenset(validation.ASSOCIATION_TYPES)
 
 
@@ -125,9 +126,7 @@ def new_edges(items: Sequence[Any], count: int) -> Edges | None:
     ``count`` entities, two different ones, and a type of the five."""
     if not items or set(map(type, items)) != {dict}:
         return None
-    if set(map(len, items)) != {len(_EDGE_MEMBERS)} or not all(
-        map(_EDGE_MEMBERS.issuperset, items)
-    ):
+    if set(map(len, items)) != {len(EDGE_MEMBERS)} or not all(map(EDGE_MEMBERS.issuperset, items)):
         return None
     sources = list(map(itemgetter("Source"), items))
     destinations = list(map(itemgetter("Destination"), items))
