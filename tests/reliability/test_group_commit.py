@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from mllineage import Artifact, Session
-from mllineage.errors import ValidationException
+from mllineage.errors import InternalFailure, ValidationException
+from mllineage.store.sql import group_commit
 from mllineage.store.sql.bulk import REBUILD_MIN_ROWS
 from mllineage.store.sql.store import SqlStore
 from tests.reliability.stores import every_artifact, every_edge
@@ -118,6 +119,37 @@ def test_a_torn_record_at_the_end_of_the_journal_is_ignored(tmp_path: Path) -> N
         # The store works on: a new write lands beside the replayed ones.
         store.create_artifact(ArtifactType="After", Source={"SourceUri": "s3://after"})
         assert len(every_artifact(store)) == 13
+    finally:
+        store.close()
+
+
+def test_a_group_that_replays_a_torn_journal_journals_its_own_calls_where_they_are_read(
+    tmp_path: Path,
+) -> None:
+    """A process killed mid-record leaves a torn record after its whole ones. The next group
+    replays the whole ones and journals its own calls after them: not after the torn record,
+    where the next recovery (should this process die too) would stop."""
+    db, arns = kill_holding_writer(tmp_path, 12)
+    journal = Path(f"{db}-mllineage")
+    left = journal.read_bytes()
+    journal.write_bytes(b"")  # (so that the store opens without replaying it)
+    store = SqlStore(f"sqlite:///{db}")
+    try:
+        writer = store.db.group
+        assert writer is not None
+        writer.group_seconds = 3600  # (the group stays open: its calls are in the journal)
+        journal.write_bytes(left + b"MLJ2\x05\x00\x00\x00\xff\x00\x00\x00half a record")
+        store.create_artifact(ArtifactType="After", Source={"SourceUri": "s3://after"})
+        records = list(group_commit.read_records(journal.read_bytes()))
+        assert len(records) == 24  # the 23 replayed (12 creates, 11 associations), then its own
+        assert len({group for group, _, _ in records}) == 1
+        assert records[-1][2] == journal.stat().st_size
+    finally:
+        store.close()
+    store = SqlStore(f"sqlite:///{db}")
+    try:
+        assert len(every_artifact(store)) == 13
+        assert set(arns) <= every_artifact(store)
     finally:
         store.close()
 
@@ -435,3 +467,29 @@ def test_a_large_call_refused_at_its_first_row_keeps_every_index(db: Path) -> No
     with Session(f"sqlite:///{db}") as again:
         names = [c["ContextName"] for c in again.store.list_contexts()["ContextSummaries"]]
         assert sorted(names) == ["after", "taken"]
+
+
+def test_a_call_whose_record_the_disk_cuts_short_fails_and_changes_nothing(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A full disk takes part of a record: the call must fail, its writes must not commit
+    # with the group, and the group's earlier calls and later ones must be kept.
+    real_write = os.write
+
+    def half_written(fd: int, data: bytes) -> int:
+        return real_write(fd, data[: len(data) // 2])
+
+    with Session(f"sqlite:///{db}") as session:
+        store = session.store
+        for i in range(2):
+            store.create_artifact(ArtifactType="T", Source={"SourceUri": f"s3://ok/{i}"})
+        with monkeypatch.context() as patch:
+            patch.setattr(group_commit.os, "write", half_written)
+            with pytest.raises(InternalFailure, match="short write"):
+                store.create_artifact(ArtifactType="T", Source={"SourceUri": "s3://cut"})
+        store.create_artifact(ArtifactType="T", Source={"SourceUri": "s3://ok/2"})
+        journal = Path(f"{db}-mllineage").read_bytes()
+        assert len(list(group_commit.read_records(journal))) == 3  # whole, and all of them
+    with Session(f"sqlite:///{db}") as again:
+        uris = {a.source["source_uri"] for a in Artifact.list(sagemaker_session=again)}
+        assert uris == {f"s3://ok/{i}" for i in range(3)}

@@ -136,9 +136,10 @@ GROUP_STATE: contextvars.ContextVar[dict[str, Any] | None] = contextvars.Context
 )
 
 
-def read_records(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    """The whole records at the start of ``data``: (group, statements). A torn or damaged
-    record ends the journal there: it belongs to a call that never returned."""
+def read_records(data: bytes) -> Iterator[tuple[int, list[Any], int]]:
+    """The whole records at the start of ``data``: (group, statements, the offset after the
+    record). A torn or damaged record ends the journal there: it belongs to a call that never
+    returned."""
     offset = 0
     while offset + _HEADER.size <= len(data):
         magic, group, length, crc = _HEADER.unpack_from(data, offset)
@@ -146,8 +147,8 @@ def read_records(data: bytes) -> Iterator[tuple[int, list[Any]]]:
         decode = _DECODERS.get(magic)
         if decode is None or len(payload) != length or zlib.crc32(payload) != crc:
             return
-        yield group, decode(payload)
         offset += _HEADER.size + length
+        yield group, decode(payload), offset
 
 
 def next_group(mark: int) -> int:
@@ -233,7 +234,12 @@ class GroupWriter:
             if record is None:
                 self._commit(raise_errors=True)
                 return result
-            self._append(record)
+            try:
+                self._append(record)
+            except BaseException:  # (a full disk): the call fails, so it must not commit
+                self._state.clear()
+                self._abandon()
+                raise
             self._calls += 1
             return result
 
@@ -340,9 +346,14 @@ class GroupWriter:
         size = os.fstat(fd).st_size
         if size == 0:
             return group
-        records = read_records(os.pread(fd, size, 0))
-        pending = [statements for g, statements in records if g == group]
+        records = list(read_records(os.pread(fd, size, 0)))
+        pending = [statements for g, statements, _ in records if g == group]
         if pending:
+            # This group appends its own records after these: cut what a torn record left
+            # (the next recovery would stop there, and miss them).
+            whole = records[-1][2]
+            if whole < size:
+                os.ftruncate(fd, whole)
             for statements in pending:
                 for sql, params, many in statements:
                     (driver.executemany if many else driver.execute)(sql, params)
@@ -360,7 +371,7 @@ class GroupWriter:
 
     def _append(self, record: bytes) -> None:
         written = os.write(self._descriptor("journal", self.journal_path), record)
-        if written != len(record):  # a regular file takes all of it or raises
+        if written != len(record):  # (out of space): the part written is a torn record
             raise InternalFailure(f"short write to {self.journal_path}")
         self._end += written
 
