@@ -5,6 +5,7 @@ vouch for to them."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import string
 from typing import Any
 
@@ -13,7 +14,9 @@ from hypothesis import strategies as st
 
 from mllineage import Session
 from mllineage.errors import ValidationException
+from mllineage.store.common import dumps
 from mllineage.store.sql import bulk, bulk_columns
+from mllineage.store.sql.entities import source_key
 from mllineage.store.sql.schema import entities
 from mllineage.store.sql.store import SqlStore
 
@@ -75,6 +78,19 @@ def _without_random(row: list[Any]) -> list[Any]:
         return row
     arn = row[bulk_columns.ARN]
     return row[: bulk_columns.ARN] + [arn[:-RANDOM_HEX]] + row[bulk_columns.ARN + 1 :]
+
+
+@given(text, st.sampled_from([None, []]))
+def test_a_uri_alone_keys_its_source_as_stores_of_earlier_builds_keyed_it(
+    uri: str, no_types: list[Any] | None
+) -> None:
+    # (The key of a source was always the SHA-256 of dumps([uri, sorted types]): the unique
+    # index of every existing store holds such keys, and lookups by source must find them.)
+    earlier = hashlib.sha256(dumps([uri, []]).encode()).hexdigest()
+    source: dict[str, Any] = {"SourceUri": uri}
+    if no_types is not None:
+        source["SourceTypes"] = no_types
+    assert source_key(source) == earlier
 
 
 def test_a_row_holds_the_columns_in_the_tables_order() -> None:

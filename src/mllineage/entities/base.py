@@ -66,14 +66,19 @@ def type_key_arg(kind: str) -> str:
     return f"{kind}_type"
 
 
+_ATOMS = frozenset({str, int, float, bool, datetime, type(None)})
+
+
 def _copied(value: Any) -> Any:
     """A deep copy of what entities hold: JSON-like values are copied directly (several
     times faster than ``copy.deepcopy``, which runs on every create); anything else deeply."""
+    if type(value) in _ATOMS:  # (most of what they hold)
+        return value
     if isinstance(value, dict):
         return {k: _copied(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_copied(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, datetime)):
+    if isinstance(value, (str, int, float, datetime)):  # (their subclasses)
         return value
     return copy.deepcopy(value)
 

@@ -16,7 +16,6 @@ the same ones, so both paths accept and store exactly the same items
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from itertools import repeat
 from json.encoder import encode_basestring
@@ -24,7 +23,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 from mllineage import limits, validation
-from mllineage.store.sql.entities import artifact_ids
+from mllineage.store.sql.entities import artifact_ids, uri_source_key
 from mllineage.store.sql.schema import entities
 
 #: A new entity's row in a PutLineage: a list in the order of the table's columns (made and
@@ -172,7 +171,7 @@ def _artifacts(
         row[NAME] = name
         row[TYPE] = entity_type
         row[SOURCE_URI] = uri
-        row[SOURCE_KEY] = hashlib.sha256(f"[{quoted},[]]".encode()).hexdigest()
+        row[SOURCE_KEY] = uri_source_key(quoted)
         row[SOURCE] = f'{{"SourceUri":{quoted}}}'
         rows.append(row)
     return rows

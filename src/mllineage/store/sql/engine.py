@@ -78,7 +78,7 @@ class Statement:
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Execute on ``conn``'s transaction; returns the driver's cursor."""
-        driver = conn.connection.driver_connection
+        driver = conn.connection.dbapi_connection
         values = self._values(params) if self.names and conn.dialect.name == "sqlite" else params
         cursor = self._guarded(conn, driver.execute, values)  # type: ignore[union-attr]
         self._journal(values, False, cursor.rowcount)
@@ -91,7 +91,7 @@ class Statement:
             return
         if self.names and conn.dialect.name == "sqlite":
             rows = [self._values(row) for row in rows]  # type: ignore[arg-type]
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             self._guarded(conn, cursor.executemany, rows)
             self._journal(rows, True, cursor.rowcount)
@@ -171,7 +171,7 @@ class RowInsert(Statement):
         if conn.dialect.name != "postgresql" or not rows:
             super().run_many(conn, rows)
             return
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
         def copy_rows(sql: str, rows: Sequence[Any]) -> None:
             with cursor.copy(sql) as copy:
@@ -195,7 +195,7 @@ class RowInsert(Statement):
             isinstance(row[i], str) and "\x00" in row[i] for i in fixed
         ):
             return None
-        driver = conn.connection.driver_connection
+        driver = conn.connection.dbapi_connection
         assert driver is not None
         quoted = driver.execute(
             f"SELECT {', '.join('quote(?)' for _ in fixed)}", [row[i] for i in fixed]

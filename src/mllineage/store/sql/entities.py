@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import (
@@ -109,8 +110,16 @@ _BY_SOURCE_KEY = Statement("SELECT arn FROM entities WHERE scope = :scope AND so
 def source_key(source: dict[str, Any]) -> str:
     """An artifact's identity: its source URI and its source types, in any order."""
     types = source.get("SourceTypes")
-    types = sorted((t["SourceIdType"], t["Value"]) for t in types) if types else []
+    if not types:
+        return uri_source_key(encode_basestring(source["SourceUri"]))
+    types = sorted((t["SourceIdType"], t["Value"]) for t in types)
     return hashlib.sha256(dumps([source["SourceUri"], types]).encode()).hexdigest()
+
+
+def uri_source_key(quoted_uri: str) -> str:
+    """The :func:`source_key` of a source that is a URI alone, from the URI's JSON string
+    (``json.encoder.encode_basestring``): what ``dumps([uri, []])`` would write, hashed."""
+    return hashlib.sha256(f"[{quoted_uri},[]]".encode()).hexdigest()
 
 
 def artifact_ids(at: int, count: int = 1) -> list[str]:
@@ -122,6 +131,11 @@ def artifact_ids(at: int, count: int = 1) -> list[str]:
     stamp = f"{at // 1000:012x}"
     random_hex = os.urandom(10 * count).hex()
     return [stamp + random_hex[i : i + 20] for i in range(0, len(random_hex), 20)]
+
+
+def artifact_id(at: int) -> str:
+    """``artifact_ids(at)[0]``, for a single create."""
+    return f"{at // 1000:012x}{os.urandom(10).hex()}"
 
 
 def source_uri_condition(column: Any, uri: str) -> ColumnElement[bool]:
@@ -241,7 +255,7 @@ class EntityOps(SqlCore):
             status = validation.check_status(status, "Status")
 
         if kind_name == "artifact":
-            arn = f"{self.scope}artifact/{artifact_ids(at)[0]}"
+            arn = f"{self.scope}artifact/{artifact_id(at)}"
             name_key = None
             src_key = source_key(source) if source is not None else None
         else:

@@ -204,7 +204,7 @@ class GroupWriter:
                 self._begin()
             conn = self._conn
             assert conn is not None
-            driver = conn.connection.driver_connection
+            driver = conn.connection.dbapi_connection
             assert driver is not None
             capture = Capture()
             before = driver.total_changes
@@ -338,7 +338,7 @@ class GroupWriter:
         not commit (or, ``replaying_own``, what this one did before a failed call), drop what
         is committed; returns the number this transaction's group has.
         """
-        driver = conn.connection.driver_connection
+        driver = conn.connection.dbapi_connection
         assert driver is not None
         mark = int(driver.execute("PRAGMA user_version").fetchone()[0])
         group = next_group(mark)
@@ -393,7 +393,7 @@ class GroupWriter:
         try:
             with self.waiting_for_lock(self._descriptor("waiting", self.waiting_path)):
                 try:
-                    conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+                    conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
                 except sqlite3.Error as error:  # as engine.Statement reports it: retried
                     raise DBAPIError.instance(
                         "BEGIN IMMEDIATE", (), error, sqlite3.Error
@@ -428,7 +428,7 @@ class GroupWriter:
         self._group = None
         try:
             if self._end:  # the group journaled calls: mark them committed with it
-                conn.connection.driver_connection.execute(f"PRAGMA user_version = {group}")  # type: ignore[union-attr]
+                conn.connection.dbapi_connection.execute(f"PRAGMA user_version = {group}")  # type: ignore[union-attr]
             conn.commit()
         except BaseException as error:
             conn.rollback()
