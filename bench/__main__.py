@@ -26,7 +26,7 @@ from typing import Any
 from bench import harness
 from bench.pipeline import run_pipeline
 from bench.workloads import diamond
-from mllineage import Session
+from mllineage import Session, limits
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PER_CALL_RUNS = 3  # per-call ingest: the median of this many runs, each on a fresh file
@@ -106,6 +106,13 @@ def bench_diamond(args: argparse.Namespace, tmp: str) -> dict[str, Any]:
     # The queries are timed in a process of their own, as ML Metadata's are: this one has made
     # and dropped millions of objects by now, and their traces would be timed with the queries.
     out |= _worker(["--diamond-worker", path, arns[f"d{n}"]], args.repeats)
+    # The memory of the largest answer a query may give (10,000 vertices), in a new process.
+    depth = harness.largest_depth(
+        path, arns[f"d{n}"], limits.QUERY_MAX_VERTICES, limits.QUERY_MAX_DEPTH
+    )
+    out["largest_query"] = _worker(
+        ["--query-memory-worker", f"sqlite:///{path}", arns[f"d{n}"], str(depth)], args.repeats
+    )
     if args.postgres:
         with harness.pg_session(args.postgres) as session:
             out["postgres_per_call_calls_per_s"], _ = harness.ingest_per_call(
@@ -201,6 +208,18 @@ def table(results: dict[str, Any]) -> str:
         f" {d['sqlite_bulk_floor_rows_per_s'] / d['sqlite_put_lineage_rows_per_s']:.1f}×"
         " (in time) |"
     )
+    big = d["largest_query"]
+    lines += [
+        "",
+        f"**Memory of a query result**: a new process opens the store and asks for the"
+        f" ascendants of the last dataset at depth {big['depth']}, full Properties and edges:"
+        f" {big['vertices']:,} vertices (a query may return at most"
+        f" {limits.QUERY_MAX_VERTICES:,}) and {big['edges']:,} edges, in {big['ms']:.0f} ms."
+        f" Resident set of the process: {big['rss_before_mb']:,.0f} MB before the query"
+        " (Python, mllineage and its libraries),"
+        f" {big['peak_rss_mb']:,.0f} MB at its peak during the query,"
+        f" {big['rss_after_mb']:,.0f} MB after it (the answer held, and the graph cache).",
+    ]
     if results.get("pipeline"):
         lines += [
             "",
@@ -300,7 +319,12 @@ def main() -> None:
     parser.add_argument("--pipeline-worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--pipeline-postgres", help=argparse.SUPPRESS)
     parser.add_argument("--diamond-worker", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--query-memory-worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.query_memory_worker:
+        url, arn, depth = args.query_memory_worker
+        print(json.dumps(harness.query_memory(url, arn, int(depth))))
+        return
     if args.pipeline_worker:
         print(json.dumps(run_pipeline(args.pipeline_worker, args.repeats, args.pipeline_postgres)))
         return

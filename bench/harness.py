@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import statistics
 import time
@@ -204,6 +205,51 @@ def floor_query(db_path: str, start_arn: str, depth: int) -> Callable[[], int]:
         return len(seen)
 
     return run
+
+
+def largest_depth(db_path: str, start_arn: str, max_vertices: int, max_depth: int) -> int:
+    """The deepest walk upstream of ``start_arn`` (at most ``max_depth``) that reaches at most
+    ``max_vertices`` vertices: a query with the largest answer a query may give (deeper, it
+    grows no more or is refused)."""
+    walk = functools.partial(floor_query, db_path, start_arn)
+    depth, reached = 1, walk(1)()
+    while depth < max_depth:
+        deeper = walk(depth + 1)()
+        if deeper > max_vertices or deeper == reached:
+            break
+        depth, reached = depth + 1, deeper
+    return depth
+
+
+def query_memory(url: str, arn: str, depth: int) -> dict[str, Any]:
+    """The memory a process takes to answer one lineage query (ascendants of ``arn`` at
+    ``depth``, full Properties and edges) right after opening the store: its resident set
+    before the query, after it (the answer still held) and at its peak during the query (the
+    high-water mark is reset to the current size first, so the imports' peak is not read)."""
+    with Session(url) as session:
+        query = lineage_query(session, arn, "Ascendants", depth)
+        before = _memory_mb()["VmRSS"]
+        Path("/proc/self/clear_refs").write_text("5")  # (resets the peak: Linux 4.0+)
+        start = time.perf_counter()
+        graph = query()
+        ms = (time.perf_counter() - start) * 1000
+        after = _memory_mb()
+    return {
+        "depth": depth,
+        "vertices": len(graph["Vertices"]),
+        "edges": len(graph["Edges"]),
+        "ms": ms,
+        "rss_before_mb": before,
+        "rss_after_mb": after["VmRSS"],
+        "peak_rss_mb": after["VmHWM"],
+    }
+
+
+def _memory_mb() -> dict[str, float]:
+    """The current (VmRSS) and peak (VmHWM) resident set of this process, in MB."""
+    status = Path("/proc/self/status").read_text().splitlines()
+    fields = dict(line.split(":", 1) for line in status if line.startswith(("VmRSS", "VmHWM")))
+    return {name: int(value.split()[0]) / 1024 for name, value in fields.items()}
 
 
 def bulk_floor(db_path: str, scratch_path: str, runs: int) -> float:
