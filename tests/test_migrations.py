@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Connection, create_engine, inspect, text
 
 from mllineage.errors import ValidationException
 from mllineage.store.sql.engine import HEAD_REVISION, SchemaOutOfDate
+from mllineage.store.sql.entities import source_key
+from mllineage.store.sql.schema import associations, changes, entities
 from mllineage.store.sql.store import SqlStore
 from tests.conftest import POSTGRES_URL, needs_postgres
+
+TABLES = (entities, associations, changes)
+OLD_URI = "s3://b/old/data.csv"
+OLD_ARTIFACT = "arn:aws:sagemaker:local:000000000000:artifact/" + "0" * 32
 
 
 def _at_revision(url: str, revision: str) -> None:
@@ -50,6 +57,40 @@ def old_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
     engine.dispose()
 
 
+def _indexes(store: SqlStore) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """(columns, unique) of each index of the store's lineage tables, by name."""
+
+    def read(conn: Connection) -> dict[str, tuple[tuple[str, ...], bool]]:
+        inspector = inspect(conn)
+        return {
+            index["name"]: (tuple(map(str, index["column_names"])), bool(index["unique"]))
+            for table in TABLES
+            for index in inspector.get_indexes(table.name)
+            if "duplicates_constraint" not in index  # (PostgreSQL's of the unique ARN)
+        }
+
+    return store.db.run(read, write=False)
+
+
+def _declared_indexes() -> dict[str, tuple[tuple[str, ...], bool]]:
+    """What ``schema.py`` declares (the tables' code reads, and PutLineage drops and builds
+    again): the migrations must make the same."""
+    return {
+        str(index.name): (tuple(column.name for column in index.columns), bool(index.unique))
+        for table in TABLES
+        for index in table.indexes
+    }
+
+
+def test_a_new_store_has_the_indexes_the_schema_declares(old_store_url: str) -> None:
+    store = SqlStore(old_store_url, upgrade=True)
+    try:
+        assert _indexes(store) == _declared_indexes()
+        assert "ux_entities_source" in _declared_indexes()
+    finally:
+        store.close()
+
+
 def test_upgrade_from_0001_keeps_data_and_rules(old_store_url: str) -> None:
     engine = create_engine(old_store_url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
@@ -62,6 +103,16 @@ def test_upgrade_from_0001_keeps_data_and_rules(old_store_url: str) -> None:
                 "'Training', '{}', '[]', 1, '{}', 1, '{}')"
             )
         )
+        conn.execute(
+            text(
+                "INSERT INTO entities (scope, kind, arn, type, source_uri, source_key, source, "
+                "properties, tags, created_at, created_by, modified_at, modified_by) VALUES ("
+                "'arn:aws:sagemaker:local:000000000000:', 'artifact', :arn, 'Dataset', "
+                ":uri, :key, :source, '{}', '[]', 1, '{}', 1, '{}')"
+            ),
+            {"arn": OLD_ARTIFACT, "uri": OLD_URI, "key": source_key({"SourceUri": OLD_URI})}
+            | {"source": json.dumps({"SourceUri": OLD_URI})},
+        )
     engine.dispose()
     with pytest.raises(SchemaOutOfDate, match="db upgrade"):
         SqlStore(old_store_url)
@@ -70,11 +121,21 @@ def test_upgrade_from_0001_keeps_data_and_rules(old_store_url: str) -> None:
         assert store.describe_action(ActionName="train")["ActionName"] == "Train"
         with pytest.raises(ValidationException, match="already exists"):
             store.create_action(ActionName="TRAIN", ActionType="Training")
-        indexes = store.db.run(
-            lambda conn: {i["name"] for i in inspect(conn).get_indexes("entities")}, write=False
-        )
-        assert "ux_entities_name_key" not in indexes
-        assert "ix_entities_topo" in indexes
+        # An artifact's source is as unique as before, through the index by URI (0005).
+        for create in (
+            lambda: store.create_artifact(ArtifactType="Model", Source={"SourceUri": OLD_URI}),
+            lambda: store.put_lineage(
+                Entities=[
+                    {"EntityKind": "artifact", "ArtifactType": "Model"}
+                    | {"Source": {"SourceUri": OLD_URI}}
+                ]
+            ),
+        ):
+            with pytest.raises(ValidationException, match=f"already exists: {OLD_ARTIFACT}"):
+                create()
+        store.delete_artifact(Source={"SourceUri": OLD_URI})
+        store.create_artifact(ArtifactType="Model", Source={"SourceUri": OLD_URI})
+        assert _indexes(store) == _declared_indexes()
         revision = store.db.run(store.db.current_revision, write=False)
         assert revision == HEAD_REVISION
     finally:

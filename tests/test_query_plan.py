@@ -291,7 +291,7 @@ def test_sqlite_a_list_under_a_source_uri_reads_the_artifacts_under_it(
     assert lists
     for statement in lists:
         plan = " | ".join(sqlite_plan(sqlite_store, statement))
-        assert "USING INDEX ix_entities_source_uri" in plan, f"{statement}\n  {plan}"
+        assert "USING INDEX ux_entities_source" in plan, f"{statement}\n  {plan}"
 
 
 @needs_postgres

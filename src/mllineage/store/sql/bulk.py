@@ -53,6 +53,7 @@ from mllineage.store.sql.bulk_columns import (
     SHARED,
     SOURCE,
     SOURCE_KEY,
+    SOURCE_URI,
     TOPO,
     Edges,
     as_row,
@@ -290,11 +291,22 @@ class BulkOps(EntityOps, AssociationOps):
         # The ARN of an action or a context is its name.
         for arn, kind in entities_where(conn, "arn, kind", "arn", named):
             raise ValidationException(f"{KINDS[kind].noun} already exists: {arn}")
-        keys = [r[SOURCE_KEY] for r in rows if r[SOURCE_KEY] is not None]
-        for arn, uri in entities_where(conn, "arn, source_uri", "source_key", keys, self.scope):
-            raise ValidationException(
-                f"Artifact with source {uri!r} (and the same source types) already exists: {arn}"
-            )
+        keys = {r[SOURCE_KEY]: r[SOURCE_URI] for r in rows if r[SOURCE_KEY] is not None}
+        # (by URI, through ux_entities_source; an artifact of the URI may have other types)
+        found = entities_where(
+            conn,
+            "arn, source_uri, source_key",
+            "source_uri",
+            list(keys.values()),
+            self.scope,
+            "artifact",
+        )
+        for arn, uri, key in found:
+            if key in keys:
+                raise ValidationException(
+                    f"Artifact with source {uri!r} (and the same source types) already exists: "
+                    f"{arn}"
+                )
 
     def _existing_ends(self, conn: Connection, edges: Edges) -> list[tuple[int, int]]:
         """(id, position) of each existing entity an association names, in ``edges.arns``'s

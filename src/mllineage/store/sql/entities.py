@@ -104,7 +104,10 @@ _CREATE_LOGGED = Statement(
     "SELECT :at, :scope, made.arn, :op, :actor, :detail FROM made"
 )
 _NAME_BY_ARN = Statement("SELECT name FROM entities WHERE arn = :arn")
-_BY_SOURCE_KEY = Statement("SELECT arn FROM entities WHERE scope = :scope AND source_key = :key")
+_BY_SOURCE = Statement(  # (through ux_entities_source)
+    "SELECT arn FROM entities WHERE scope = :scope AND kind = 'artifact' AND source_uri = :uri "
+    "AND source_key = :key"
+)
 
 
 def source_key(source: dict[str, Any]) -> str:
@@ -344,7 +347,9 @@ class EntityOps(SqlCore):
             if found is not None:
                 raise ValidationException(f"{kind.noun} {found[0]!r} already exists: {row['arn']}")
         if row["source_key"] is not None:
-            found = _BY_SOURCE_KEY.first(conn, {"scope": self.scope, "key": row["source_key"]})
+            found = _BY_SOURCE.first(
+                conn, {"scope": self.scope, "uri": row["source_uri"], "key": row["source_key"]}
+            )
             if found is not None:
                 assert source is not None
                 raise ValidationException(
@@ -587,7 +592,10 @@ class EntityOps(SqlCore):
                 source = validation.check_artifact_source(req["Source"], "Source")
                 row = conn.execute(
                     select(entities).where(
-                        entities.c.scope == self.scope, entities.c.source_key == source_key(source)
+                        entities.c.scope == self.scope,
+                        entities.c.kind == "artifact",
+                        entities.c.source_uri == source["SourceUri"],
+                        entities.c.source_key == source_key(source),
                     )
                 ).first()
                 if row is None:

@@ -58,17 +58,24 @@ def chunks(ids: Sequence[T]) -> Iterator[Sequence[T]]:
 
 
 def entities_where(
-    conn: Connection, columns: str, column: str, values: Sequence[str], scope: str | None = None
+    conn: Connection,
+    columns: str,
+    column: str,
+    values: Sequence[str],
+    scope: str | None = None,
+    kind: str | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """``columns`` of the entities whose ``column`` is one of ``values`` (and in ``scope``),
-    straight from the driver: SQLAlchemy's expanding ``IN`` costs more than the lookup (at bulk
-    sizes psycopg parses a statement of thousands of placeholders in Python), where PostgreSQL
-    takes one array."""
-    where = f"scope = {placeholder(conn)} AND " if scope is not None else ""
+    """``columns`` of the entities whose ``column`` is one of ``values`` (and in ``scope``, of
+    ``kind``), straight from the driver: SQLAlchemy's expanding ``IN`` costs more than the
+    lookup (at bulk sizes psycopg parses a statement of thousands of placeholders in Python),
+    where PostgreSQL takes one array."""
+    given = {"scope": scope, "kind": kind}
+    where = "".join(f"{name} = {placeholder(conn)} AND " for name, v in given.items() if v)
+    fixed = tuple(v for v in given.values() if v)
     for part in chunks(values):
         clause, params = in_list(conn, part)
         sql = f"SELECT {columns} FROM entities WHERE {where}{column} {clause}"
-        yield from _rows(conn, sql, (scope, *params) if scope is not None else params)
+        yield from _rows(conn, sql, (*fixed, *params))
 
 
 def hop_with_topo(
