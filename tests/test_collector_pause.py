@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from mllineage import ClientError, Session
 from mllineage.store.common import collector_paused
 
 
@@ -57,3 +58,19 @@ def test_resumed_when_the_call_raises() -> None:
     with pytest.raises(RuntimeError), collector_paused():
         raise RuntimeError("refused")
     assert gc.isenabled()
+
+
+def test_a_bulk_block_pauses_it_until_the_block_ends_however_it_ends() -> None:
+    gc.enable()
+    with Session("sqlite://") as session:
+        with session.bulk() as bulk:
+            assert not gc.isenabled()  # (while the block adds its items)
+            data = bulk.artifact(artifact_type="Dataset", source={"source_uri": "s3://b/d"})
+        assert gc.isenabled()
+        assert data.arn.startswith("arn:aws:sagemaker:")
+        with pytest.raises(RuntimeError), session.bulk():
+            raise RuntimeError("the block failed: nothing written")
+        assert gc.isenabled()
+        with pytest.raises(ClientError, match="already exists"), session.bulk() as bulk:
+            bulk.artifact(artifact_type="Dataset", source={"source_uri": "s3://b/d"})
+        assert gc.isenabled()  # (the write failed)

@@ -12,12 +12,14 @@ calls, all or nothing, at bulk speed (see the README's performance table)::
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from types import TracebackType
 from typing import Any
 
 from mllineage import validation
 from mllineage.entities import Action, Artifact, Context
 from mllineage.store.base import Store
+from mllineage.store.common import collector_paused
 
 
 class BulkRef:
@@ -44,7 +46,12 @@ class BulkRef:
 class BulkWriter:
     """Collects entities and associations; writes them when the ``with`` block ends without
     an exception (nothing is written if it raises). Arguments are checked as they are added,
-    with the same rules (and ``ValueError``s) as ``Artifact.create`` and friends."""
+    with the same rules (and ``ValueError``s) as ``Artifact.create`` and friends.
+
+    Inside the block Python's cycle collector is paused (``collector_paused``): the block
+    holds every item it adds until it ends, so a collection would find no garbage among them,
+    yet the thousands it adds start collections that walk every object the process holds
+    (1.6 s of a 1M-vertex build's 33 s in 20,000-vertex blocks; 0.6 s paused)."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -52,8 +59,10 @@ class BulkWriter:
         self._refs: list[BulkRef] = []
         self._associations: list[dict[str, Any]] = []
         self.written = False
+        self._pause = ExitStack()
 
     def __enter__(self) -> BulkWriter:
+        self._pause.enter_context(collector_paused())
         return self
 
     def __exit__(
@@ -62,8 +71,9 @@ class BulkWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if exc_type is None:
-            self.write()
+        with self._pause:  # (the collector resumes however the block ends)
+            if exc_type is None:
+                self.write()
 
     def _add(self, kind: str, request: dict[str, Any], name_key: str) -> BulkRef:
         self._check_open()
