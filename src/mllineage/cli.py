@@ -84,7 +84,7 @@ def db_upgrade(store: StoreOption = None) -> None:
 
     Example: mllineage db upgrade --store postgresql://user@host/lineage
     """
-    from mllineage.store.sql.store import SqlStore
+    from mllineage.store.sql.engine import HEAD_REVISION, Database
 
     url = store_url(store)
     if url.startswith(("http://", "https://")):
@@ -92,8 +92,19 @@ def db_upgrade(store: StoreOption = None) -> None:
             "a server upgrades its own database: run this where the server's store is",
             param_hint="'--store'",
         )
-    SqlStore(url, upgrade=True).close()
-    console.print(f"{url}: schema is up to date")
+    db = Database(url)
+    try:
+        with db.engine.connect() as conn:
+            before = db.current_revision(conn)
+        db.ensure_schema(upgrade=True)
+    finally:
+        db.dispose()
+    if before is None:
+        console.print(f"{url}: created the schema (revision {HEAD_REVISION})")
+    elif before == HEAD_REVISION:
+        console.print(f"{url}: schema is up to date (revision {HEAD_REVISION})")
+    else:
+        console.print(f"{url}: upgraded the schema from revision {before} to {HEAD_REVISION}")
 
 
 def _register_serve() -> None:

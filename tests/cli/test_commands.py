@@ -11,6 +11,7 @@ import pytest
 
 from mllineage import Artifact, Association, Session
 from mllineage.cli import app
+from mllineage.store.sql.engine import HEAD_REVISION
 from mllineage.store.sql.store import SqlStore
 
 Cli = Any
@@ -251,9 +252,30 @@ def test_out_of_date_schema_names_the_fix(cli: Cli, store_url: str) -> None:
 
 
 def test_db_upgrade_on_a_current_store(cli: Cli, store_url: str) -> None:
+    result = cli("db", "upgrade")  # (no store yet)
+    assert result.code == 0, result.err
+    assert f"created the schema (revision {HEAD_REVISION})" in result.out
     result = cli("db", "upgrade")
     assert result.code == 0, result.err
-    assert "up to date" in result.out
+    assert f"schema is up to date (revision {HEAD_REVISION})" in result.out
+
+
+def test_db_upgrade_says_from_which_revision(cli: Cli, store_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    engine = create_engine(store_url)
+    with engine.begin() as conn:  # (a store an mllineage of schema 0004 wrote)
+        config = Config()
+        config.set_main_option("script_location", "mllineage.store.sql:migrations")
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0004")
+    engine.dispose()
+    result = cli("db", "upgrade")
+    assert result.code == 0, result.err
+    assert f"upgraded the schema from revision 0004 to {HEAD_REVISION}" in result.out
+    assert cli("ls", "artifacts").code == 0
 
 
 def _commands(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
