@@ -69,9 +69,9 @@ def entities_where(
     ``kind``), straight from the driver: SQLAlchemy's expanding ``IN`` costs more than the
     lookup (at bulk sizes psycopg parses a statement of thousands of placeholders in Python),
     where PostgreSQL takes one array."""
-    given = {"scope": scope, "kind": kind}
-    where = "".join(f"{name} = {placeholder(conn)} AND " for name, v in given.items() if v)
-    fixed = tuple(v for v in given.values() if v)
+    given = {name: v for name, v in (("scope", scope), ("kind", kind)) if v is not None}
+    where = "".join(f"{name} = {placeholder(conn)} AND " for name in given)
+    fixed = tuple(given.values())
     for part in chunks(values):
         clause, params = in_list(conn, part)
         sql = f"SELECT {columns} FROM entities WHERE {where}{column} {clause}"
