@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from mllineage.errors import ValidationException
 from mllineage.store.sql.bulk import ANALYZE_MIN_ROWS
 from mllineage.store.sql.graph_sql import _rows
 from mllineage.store.sql.store import SqlStore
@@ -321,3 +322,32 @@ def test_postgres_a_large_put_lineage_refreshes_the_statistics(postgres_store: S
         pytest.skip(f"the test database's associations ({before:,.0f}) need too large a call")
     postgres_store.put_lineage(**chain_request(count + 1, unique()))
     assert known() >= (before + count) * 0.9  # (ANALYZE estimates a large table from a sample)
+
+
+@needs_postgres
+@pytest.mark.postgres
+def test_postgres_source_lookups_read_the_source_index(postgres_store: SqlStore) -> None:
+    # There the index keys a URI's first characters (a whole one may pass its entry limit):
+    # lists under a URI and lookups by source must still read through it.
+    store = postgres_store
+    sources = [{"SourceUri": f"s3://plan/raw/{i}/part"} for i in range(20_000)]
+    store.put_lineage(
+        Entities=[{"EntityKind": "artifact", "ArtifactType": "D", "Source": s} for s in sources]
+    )
+    store.db.run(lambda conn: conn.exec_driver_sql("ANALYZE entities"), write=True)
+    with postgres_plans(store) as plans:
+        assert len(store.list_artifacts(SourceUri="s3://plan/raw/123")["ArtifactSummaries"]) == 1
+        assert len(store.list_artifacts(SourceUri="s3://plan/raw/7/part")["ArtifactSummaries"]) == 1
+        with pytest.raises(ValidationException, match="already exists"):
+            store.create_artifact(ArtifactType="D", Source=sources[5])
+        with pytest.raises(ValidationException, match="already exists"):
+            store.put_lineage(
+                Entities=[{"EntityKind": "artifact", "ArtifactType": "D", "Source": sources[6]}]
+            )
+        store.delete_artifact(Source=sources[7])
+    by_source = [p for p in plans if re.search(r"FROM entities .*source_uri", p, re.S)]
+    assert len(by_source) >= 5
+    for plan in by_source:
+        assert "Seq Scan" not in plan, plan
+        assert re.search(INDEX_SCAN.format("ux_entities_source"), plan), plan
+        assert re.search(r"Index Cond: .*substr\(", plan), plan  # (a seek, not a scope's scan)

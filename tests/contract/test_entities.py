@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -392,3 +393,34 @@ def test_a_recreated_name_has_no_old_associations(store: Store) -> None:
     arn = action(store, "job")
     assert store.list_associations(DestinationArn=arn)["AssociationSummaries"] == []
     assert store.list_associations(SourceArn=data)["AssociationSummaries"] == []
+
+
+def _long_uri(seed: int, tail: str = "") -> str:
+    """A source URI of 2,048 characters (the most SageMaker allows) that no compression
+    shortens: 6 to 8 KB of UTF-8."""
+    rng = random.Random(seed)
+    body = "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(2_048 - 7 - len(tail)))
+    return f"s3://b/{body}{tail}"
+
+
+def test_a_source_uri_of_2048_characters_of_any_script_is_an_identity(store: Store) -> None:
+    # (PostgreSQL keeps an index entry within 2,704 bytes: its source index keys a prefix)
+    first, second = _long_uri(1, "/a"), _long_uri(1, "/b")  # (the same first 2,039)
+    assert len(first) == 2_048
+    assert len(first.encode()) > 6_000
+    arn = artifact(store, Source={"SourceUri": first})
+    other = artifact(store, Source={"SourceUri": second})
+    with refused(ValidationException, f"already exists: {arn}"):
+        artifact(store, Source={"SourceUri": first})
+    with refused(ValidationException, f"already exists: {other}"):
+        store.put_lineage(
+            Entities=[
+                {"EntityKind": "artifact", "ArtifactType": "D", "Source": {"SourceUri": second}}
+            ]
+        )
+    listed = store.list_artifacts(SourceUri=first)["ArtifactSummaries"]
+    assert [s["ArtifactArn"] for s in listed] == [arn]
+    action(store, Source={"SourceUri": first})
+    assert len(store.list_actions(SourceUri=first[:-2])["ActionSummaries"]) == 1
+    assert store.delete_artifact(Source={"SourceUri": second}) == {"ArtifactArn": other}
+    assert artifact(store, Source={"SourceUri": second}) != other

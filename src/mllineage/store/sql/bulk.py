@@ -65,7 +65,7 @@ from mllineage.store.sql.engine import RowInsert
 from mllineage.store.sql.entities import _CREATE_MEMBERS, EntityOps
 from mllineage.store.sql.graph_sql import _rows, chunks, entities_where, fresh_ids
 from mllineage.store.sql.group_commit import CAPTURE
-from mllineage.store.sql.schema import associations, changes, entities
+from mllineage.store.sql.schema import URI_KEY, URI_KEY_CHARS, associations, changes, entities
 
 MAX_ITEMS = 1_000_000
 # The rows a call adds to a table, at least, before it builds the table's indexes again
@@ -292,14 +292,15 @@ class BulkOps(EntityOps, AssociationOps):
         for arn, kind in entities_where(conn, "arn, kind", "arn", named):
             raise ValidationException(f"{KINDS[kind].noun} already exists: {arn}")
         keys = {r[SOURCE_KEY]: r[SOURCE_URI] for r in rows if r[SOURCE_KEY] is not None}
-        # (by URI, through ux_entities_source; an artifact of the URI may have other types)
+        # By URI through ux_entities_source (on PostgreSQL it keys the URI's prefix); an
+        # artifact found may have other source types.
+        by_uri, uris = (
+            ("source_uri", list(keys.values()))
+            if self.db.is_sqlite
+            else (URI_KEY, [uri[:URI_KEY_CHARS] for uri in keys.values()])
+        )
         found = entities_where(
-            conn,
-            "arn, source_uri, source_key",
-            "source_uri",
-            list(keys.values()),
-            self.scope,
-            "artifact",
+            conn, "arn, source_uri, source_key", by_uri, uris, self.scope, "artifact"
         )
         for arn, uri, key in found:
             if key in keys:

@@ -42,7 +42,13 @@ from mllineage.store.sql import deferred
 from mllineage.store.sql.browse import name_prefix_condition, properties_condition
 from mllineage.store.sql.core import KINDS, Kind, SqlCore
 from mllineage.store.sql.engine import Statement, insert_into
-from mllineage.store.sql.schema import associations, entities
+from mllineage.store.sql.schema import (
+    URI_KEY,
+    URI_KEY_CHARS,
+    associations,
+    entities,
+    uri_key,
+)
 
 _CREATE_MEMBERS = {
     "artifact": frozenset(
@@ -104,8 +110,9 @@ _CREATE_LOGGED = Statement(
     "SELECT :at, :scope, made.arn, :op, :actor, :detail FROM made"
 )
 _NAME_BY_ARN = Statement("SELECT name FROM entities WHERE arn = :arn")
-_BY_SOURCE = Statement(  # (through ux_entities_source)
+_BY_SOURCE = Statement(  # (through ux_entities_source, which keys a URI prefix on PostgreSQL)
     "SELECT arn FROM entities WHERE scope = :scope AND kind = 'artifact' AND source_uri = :uri "
+    f"AND {URI_KEY} = substr(:uri, 1, {URI_KEY_CHARS}) "
     "AND source_key = :key"
 )
 
@@ -141,14 +148,20 @@ def artifact_id(at: int) -> str:
     return f"{at // 1000:012x}{os.urandom(10).hex()}"
 
 
-def source_uri_condition(column: Any, uri: str) -> ColumnElement[bool]:
-    """``uri`` itself or anything below it at a path boundary, as an index range."""
-    if uri.endswith("/"):
-        return and_(column >= uri, column < uri[:-1] + "0")
+def source_uri_condition(uri: str, *, by_prefix: bool) -> ColumnElement[bool]:
+    """``uri`` itself or anything below it at a path boundary, as an index range; with
+    ``by_prefix`` (PostgreSQL), also as the range of the URI prefix its index keys."""
+    column = entities.c.source_uri
     # One range, from the URI to the end of what starts with it, and in it the URI and what
     # follows a "/" (not "s3://b/data-2", which sorts between them): a single range is what
     # a planner reads through the index.
-    return and_(column >= uri, column < uri + "0", or_(column == uri, column >= uri + "/"))
+    low, high = uri, uri[:-1] + "0" if uri.endswith("/") else uri + "0"
+    terms = [column >= low, column < high]
+    if not uri.endswith("/"):
+        terms.append(or_(column == uri, column >= uri + "/"))
+    if by_prefix:  # (a URI at or above low has a prefix at or above low's; below high, likewise)
+        terms += [uri_key >= low[:URI_KEY_CHARS], uri_key <= high[:URI_KEY_CHARS]]
+    return and_(*terms)
 
 
 def describe_row(kind: Kind, row: Row[Any]) -> dict[str, Any]:
@@ -408,7 +421,7 @@ class EntityOps(SqlCore):
         ]
         if "SourceUri" in req:
             uri = validation.check_source_uri(req["SourceUri"], "SourceUri")
-            where.append(source_uri_condition(entities.c.source_uri, uri))
+            where.append(source_uri_condition(uri, by_prefix=not self.db.is_sqlite))
         if kind.type_key in req:
             where.append(
                 entities.c.type == validation.check_entity_type(req[kind.type_key], kind.type_key)
@@ -595,6 +608,7 @@ class EntityOps(SqlCore):
                         entities.c.scope == self.scope,
                         entities.c.kind == "artifact",
                         entities.c.source_uri == source["SourceUri"],
+                        uri_key == source["SourceUri"][:URI_KEY_CHARS],
                         entities.c.source_key == source_key(source),
                     )
                 ).first()

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnClause,
     ForeignKey,
     Index,
     Integer,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    literal_column,
     text,
 )
 
@@ -85,8 +87,25 @@ Index(
     "ux_entities_source",
     *entities.c["scope", "kind", "source_uri", "source_key"],
     unique=True,
-    **_only_rows_with("source_uri"),
-)
+    sqlite_where=text("source_uri IS NOT NULL"),
+).ddl_if(dialect="sqlite")
+# PostgreSQL refuses an index entry over 2,704 bytes, and a source URI may be 2,048
+# characters (8 KB of UTF-8): there the index holds the URI's first URI_KEY_CHARS characters,
+# and a lookup by URI also names that prefix (uri_key). The source stays exactly as
+# unique: one digest means one URI, so one prefix.
+URI_KEY_CHARS = 500
+# (SQL with the numbers written in, as the index's expression is: a planner matches it so)
+URI_KEY = f"substr(source_uri, 1, {URI_KEY_CHARS})"
+uri_key: ColumnClause[str] = literal_column(URI_KEY)
+Index(
+    "ux_entities_source",
+    entities.c.scope,
+    entities.c.kind,
+    uri_key,
+    entities.c.source_key,
+    unique=True,
+    postgresql_where=text("source_uri IS NOT NULL"),
+).ddl_if(dialect="postgresql")
 # Sorting by name is for actions and contexts, the entities with a name_key.
 Index("ix_entities_name", *entities.c["scope", "kind", "name", "id"], **_only_rows_with("name_key"))
 # NULL means "same as id": only relocated entities need the index (for MAX(topo)).
