@@ -42,13 +42,7 @@ from mllineage.store.sql import deferred
 from mllineage.store.sql.browse import name_prefix_condition, properties_condition
 from mllineage.store.sql.core import KINDS, Kind, SqlCore
 from mllineage.store.sql.engine import Statement, insert_into
-from mllineage.store.sql.schema import (
-    URI_KEY,
-    URI_KEY_CHARS,
-    associations,
-    entities,
-    uri_key,
-)
+from mllineage.store.sql.schema import URI_KEY_CHARS, associations, entities, uri_key
 
 _CREATE_MEMBERS = {
     "artifact": frozenset(
@@ -110,11 +104,18 @@ _CREATE_LOGGED = Statement(
     "SELECT :at, :scope, made.arn, :op, :actor, :detail FROM made"
 )
 _NAME_BY_ARN = Statement("SELECT name FROM entities WHERE arn = :arn")
-_BY_SOURCE = Statement(  # (through ux_entities_source, which keys a URI prefix on PostgreSQL)
-    "SELECT arn FROM entities WHERE scope = :scope AND kind = 'artifact' AND source_uri = :uri "
-    f"AND {URI_KEY} = substr(:uri, 1, {URI_KEY_CHARS}) "
-    "AND source_key = :key"
-)
+
+
+def _with_source(scope: str, uri: str, key: str) -> list[ColumnElement[bool]]:
+    """The artifact of ``scope`` whose source has ``uri`` and ``key`` (its source_key), as
+    ux_entities_source finds it (it keys the URI's prefix on PostgreSQL)."""
+    return [
+        entities.c.scope == scope,
+        entities.c.kind == "artifact",
+        entities.c.source_uri == uri,
+        uri_key == uri[:URI_KEY_CHARS],
+        entities.c.source_key == key,
+    ]
 
 
 def source_key(source: dict[str, Any]) -> str:
@@ -360,9 +361,11 @@ class EntityOps(SqlCore):
             if found is not None:
                 raise ValidationException(f"{kind.noun} {found[0]!r} already exists: {row['arn']}")
         if row["source_key"] is not None:
-            found = _BY_SOURCE.first(
-                conn, {"scope": self.scope, "uri": row["source_uri"], "key": row["source_key"]}
-            )
+            found = conn.execute(
+                select(entities.c.arn).where(
+                    *_with_source(self.scope, row["source_uri"], row["source_key"])
+                )
+            ).first()
             if found is not None:
                 assert source is not None
                 raise ValidationException(
@@ -605,11 +608,7 @@ class EntityOps(SqlCore):
                 source = validation.check_artifact_source(req["Source"], "Source")
                 row = conn.execute(
                     select(entities).where(
-                        entities.c.scope == self.scope,
-                        entities.c.kind == "artifact",
-                        entities.c.source_uri == source["SourceUri"],
-                        uri_key == source["SourceUri"][:URI_KEY_CHARS],
-                        entities.c.source_key == source_key(source),
+                        *_with_source(self.scope, source["SourceUri"], source_key(source))
                     )
                 ).first()
                 if row is None:
