@@ -94,9 +94,7 @@ def db_upgrade(store: StoreOption = None) -> None:
         )
     db = Database(url)
     try:
-        with db.engine.connect() as conn:
-            before = db.current_revision(conn)
-        db.ensure_schema(upgrade=True)
+        before = db.ensure_schema(upgrade=True)
     finally:
         db.dispose()
     if before is None:

@@ -440,11 +440,13 @@ class Database:
             return None
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
-    def ensure_schema(self, *, upgrade: bool = False) -> None:
+    def ensure_schema(self, *, upgrade: bool = False) -> str | None:
         """Create the schema in an empty database; refuse one that is out of date.
 
         Args:
             upgrade: also migrate an existing database to the current schema.
+        Returns:
+            The schema revision the database had (None: it was empty).
         Raises:
             SchemaOutOfDate: the database needs ``mllineage db upgrade`` (or a newer mllineage).
         """
@@ -454,7 +456,7 @@ class Database:
         if revision == HEAD_REVISION:
             if self.group is not None:
                 self.group.before_read()  # applies what a process that died left behind
-            return
+            return revision
         if revision is not None and not upgrade:
             raise SchemaOutOfDate(
                 f"the database {self.engine.url.render_as_string(hide_password=True)} has "
@@ -462,6 +464,7 @@ class Database:
                 "`mllineage db upgrade` (back it up first), or install the mllineage that wrote it"
             )
         self.run(self._migrate, write=True)
+        return revision
 
     def _migrate(self, conn: Connection) -> None:
         if not self.is_sqlite:
