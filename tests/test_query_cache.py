@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 from mllineage import Session, limits
+from mllineage.api.transfer import export_store, import_store
 from mllineage.errors import ResourceLimitExceeded, ResourceNotFound
 from mllineage.store.sql.engine import Database
 from mllineage.store.sql.graph_cache import GraphCache
 from mllineage.store.sql.store import SqlStore
-from mllineage.transfer import export_store, import_store
 from tests.conftest import NO_POSTGRES, POSTGRES_URL
 from tests.helpers import action, artifact, chain, link, refused
 
@@ -158,7 +158,7 @@ def test_sees_writes_of_another_store_on_the_file(store: SqlStore, path: str) ->
 WRITER = """
 import sys
 from mllineage.store.sql.store import SqlStore
-from mllineage.transfer import export_store, import_store
+from mllineage.api.transfer import export_store, import_store
 store = SqlStore("sqlite:///" + sys.argv[1])
 new = store.create_action(ActionName="from-another-process", ActionType="Training")["ActionArn"]
 store.add_association(SourceArn=sys.argv[2], DestinationArn=new)

@@ -5,17 +5,18 @@ Example:
     >>> data = Artifact.create(artifact_type="Dataset", source={"source_uri": "s3://b/d.csv"})
 """
 
-from mllineage.association import Association
-from mllineage.entities import Action, Artifact, Context
-from mllineage.errors import ClientError
-from mllineage.query import (
+from mllineage.api.association import Association
+from mllineage.api.entities import Action, Artifact, Context
+from mllineage.api.query import (
     LineageEntityEnum,
     LineageFilter,
     LineageQuery,
     LineageQueryDirectionEnum,
 )
-from mllineage.session import Session
-from mllineage.visualize import LineageTableVisualizer
+from mllineage.api.session import Session
+from mllineage.errors import ClientError
+from mllineage.version import __version__
+from mllineage.viz.visualize import LineageTableVisualizer
 
 __all__ = [
     "Action",
@@ -29,5 +30,5 @@ __all__ = [
     "LineageQueryDirectionEnum",
     "LineageTableVisualizer",
     "Session",
+    "__version__",
 ]
-__version__ = "0.1.0"

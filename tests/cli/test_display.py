@@ -15,7 +15,7 @@ from mllineage import (
     LineageQueryDirectionEnum,
     Session,
 )
-from mllineage.display import NOTEBOOK_PICTURE_MAX_VERTICES, EntityList
+from mllineage.viz.display import NOTEBOOK_PICTURE_MAX_VERTICES, EntityList
 
 
 def _text(page: str) -> str:
@@ -79,7 +79,7 @@ def test_query_results_show_a_picture_and_tables(
 
 
 def test_large_query_results_show_tables_only(session: Session) -> None:
-    from mllineage.graph import LineageGraph
+    from mllineage.viz.graph import LineageGraph
 
     vertices = [
         {

@@ -15,8 +15,8 @@ import networkx as nx
 import pytest
 
 from mllineage import LineageQuery, LineageQueryDirectionEnum, Session
-from mllineage.graph import LineageGraph
 from mllineage.store.sql.store import SqlStore
+from mllineage.viz.graph import LineageGraph
 
 Cli = Any
 

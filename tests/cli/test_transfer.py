@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from mllineage import Session
-from mllineage.transfer import TransferError, export_store, import_store
+from mllineage.api.transfer import TransferError, export_store, import_store
 
 from .conftest import build_pipeline
 
 Cli = Any
 POSTGRES_URL = os.environ.get("MLLINEAGE_TEST_POSTGRES_URL")
-# What the store assigns on every create (see the module docstring of mllineage.transfer).
+# What the store assigns on every create (see the module docstring of mllineage.api.transfer).
 ASSIGNED = {"CreationTime", "LastModifiedTime", "CreatedBy", "LastModifiedBy", "exported_at"}
 
 

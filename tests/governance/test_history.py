@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from mllineage import Artifact, Association, LineageQuery, LineageQueryDirectionEnum, Session
+from mllineage.api.history import prune_history
 from mllineage.errors import ClientError, ResourceNotFound, ValidationException
-from mllineage.history import prune_history
 from mllineage.store.base import Store
 from mllineage.store.common import now_us, us_to_datetime
 from tests.helpers import action, artifact, chain_request, context, link, refused, unique

@@ -10,9 +10,9 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from mllineage import errors
+from mllineage.api.session import Session
 from mllineage.errors import ClientError, ResourceNotFound, ValidationException
 from mllineage.server.testing import ServerProcess, free_port
-from mllineage.session import Session
 from mllineage.store.http import HttpStore
 from mllineage.store.wire import (
     PROTOCOL_ERROR_CLASSES,

@@ -22,15 +22,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mllineage.graph import LineageGraph
-from mllineage.query import LineageQuery, LineageQueryDirectionEnum
+from mllineage.api.query import LineageQuery, LineageQueryDirectionEnum
+from mllineage.api.session import Session
 from mllineage.server.app import create_app
 from mllineage.server.auth import Credential, SigV4Verifier
 from mllineage.server.testing import ServerProcess
 from mllineage.server.ui_session import SESSION_COOKIE, SessionSigner
-from mllineage.session import Session
 from mllineage.store.base import Store
 from mllineage.store.sql.store import SqlStore
+from mllineage.viz.graph import LineageGraph
 from tests.conftest import POSTGRES_URL, fresh_account_id, needs_postgres
 from tests.server.ui_support import client, serve_app
 

@@ -20,7 +20,7 @@ from bench.ui_bench import CHROMIUM, launch_chromium, seed_layered_lineage
 from rich.console import Console
 
 from mllineage import Session
-from mllineage.demo import run_demo
+from mllineage.cli.demo import run_demo
 from mllineage.server.testing import ServerProcess
 
 ACCESS_KEY, SECRET = "AKIDUITEST", "ui-test-secret"

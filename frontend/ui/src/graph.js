@@ -4,7 +4,7 @@ import dagre from "@dagrejs/dagre";
 import cytoscape from "cytoscape";
 import { coordCenter, decrossDfs, graph as dagGraph, layeringLongestPath, sugiyama } from "d3-dag";
 
-// Fill, border and shape per kind: mllineage.graph.KIND_STYLES in the Python package.
+// Fill, border and shape per kind: mllineage.viz.style.KIND_STYLES in the Python package.
 export const KIND_STYLES = {
   artifact: { fill: "#4C78A8", border: "#2F4B69", shape: "round-rectangle", label: "Artifact" },
   action: { fill: "#F58518", border: "#A85A0F", shape: "ellipse", label: "Action" },

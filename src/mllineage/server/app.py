@@ -29,7 +29,6 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-import mllineage
 from mllineage.errors import ClientError, InternalFailure, ValidationException
 from mllineage.server.auth import Caller, Credential, SignedRequest, SigV4Verifier
 from mllineage.server.ui import STATIC_DIR, Ui
@@ -51,6 +50,7 @@ from mllineage.store.wire import (
     map_request_timestamps,
     plain_numbers,
 )
+from mllineage.version import __version__
 
 logger = logging.getLogger("mllineage.server")
 
@@ -273,7 +273,7 @@ def error_response(error: ClientError) -> Response:
 def _info(api: _Api) -> dict[str, Any]:
     return {
         "name": "mllineage",
-        "version": mllineage.__version__,
+        "version": __version__,
         "description": "ML lineage tracking server speaking the SageMaker ML Lineage API "
         "(JSON 1.1 protocol, POST / with X-Amz-Target)",
         "authentication": "sigv4" if api.auth is not None else "none",
@@ -336,8 +336,8 @@ def create_app(
             await run_in_threadpool(store.list_artifacts, MaxResults=1)
         except Exception:
             logger.exception("health check: the store did not answer")
-            return JSONResponse({"status": "unavailable", "version": mllineage.__version__}, 503)
-        return JSONResponse({"status": "ok", "version": mllineage.__version__})
+            return JSONResponse({"status": "unavailable", "version": __version__}, 503)
+        return JSONResponse({"status": "ok", "version": __version__})
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -19,11 +19,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import typer
 
-import mllineage
 from mllineage import limits
+from mllineage.api.session import default_store_url
 from mllineage.server.app import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BULK_BODY_BYTES, create_app
 from mllineage.server.auth import DEFAULT_ACCOUNT_ID, SigV4Verifier, load_credentials
-from mllineage.session import default_store_url
+from mllineage.version import __version__
 
 logger = logging.getLogger("mllineage.server")
 
@@ -217,7 +217,7 @@ def serve(
             bold=True,
         )
     typer.secho(
-        f"mllineage {mllineage.__version__} serving {redact_url(str(config['store']))} on "
+        f"mllineage {__version__} serving {redact_url(str(config['store']))} on "
         f"http://{host}:{port} (authentication: {'off' if no_auth else 'SigV4'}); "
         f"web UI: http://{host}:{port}/ui/",
         err=True,

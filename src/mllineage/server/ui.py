@@ -35,12 +35,12 @@ from starlette.responses import (
 )
 from starlette.routing import BaseRoute, Route
 
-import mllineage
 from mllineage.errors import ClientError
 from mllineage.server import ui_data
 from mllineage.server.auth import Credential
 from mllineage.server.ui_session import SESSION_COOKIE, SessionSigner, UiSession
 from mllineage.store.base import Store
+from mllineage.version import __version__
 
 logger = logging.getLogger("mllineage.server.ui")
 
@@ -161,7 +161,7 @@ class Ui:
             "access_key_id": credential.access_key_id if credential else None,
             "account_id": account,
             "csrf_token": session.csrf_token if session is not None else None,
-            "version": mllineage.__version__,
+            "version": __version__,
         }
 
     async def get_session(self, request: Request) -> Response:
@@ -322,9 +322,7 @@ class Ui:
         }
         index = self.static_dir / "index.html"
         if not index.is_file():
-            return HTMLResponse(
-                _MISSING_BUNDLE.format(version=mllineage.__version__), headers=headers
-            )
+            return HTMLResponse(_MISSING_BUNDLE.format(version=__version__), headers=headers)
         return FileResponse(index, media_type="text/html; charset=utf-8", headers=headers)
 
     async def asset(self, request: Request) -> Response:

@@ -15,15 +15,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 from mllineage import validation
-from mllineage.association import Association
+from mllineage.api.association import Association
+from mllineage.api.history import entity_history
+from mllineage.api.query import LineageQuery, LineageQueryDirectionEnum
+from mllineage.api.session import Session
 from mllineage.errors import ValidationException
-from mllineage.graph import FORMATS, LineageGraph, vertex_type
-from mllineage.history import entity_history
 from mllineage.limits import LIST_MAX_RESULTS, NAME_MAX_LENGTH
-from mllineage.query import LineageQuery, LineageQueryDirectionEnum
-from mllineage.session import Session
 from mllineage.store.base import Store
-from mllineage.visualize import vertex_name
+from mllineage.viz.graph import FORMATS, LineageGraph
+from mllineage.viz.style import vertex_name, vertex_type
 
 KINDS = ("artifact", "action", "context")
 DIRECTIONS = {

@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-from mllineage.cli_common import StoreOption, err_console, note, open_session
-from mllineage.transfer import export_store, import_records, import_store, read_export
+from mllineage.api.transfer import export_store, import_records, import_store, read_export
+from mllineage.cli.common import StoreOption, err_console, note, open_session
 
 
 @contextmanager

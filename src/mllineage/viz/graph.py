@@ -24,11 +24,17 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from mllineage.visualize import vertex_name
+from mllineage.viz.style import (
+    KIND_STYLES,
+    OTHER_STYLE,
+    START_BORDER,
+    style_of,
+    vertex_name,
+    vertex_type,
+)
 
 if TYPE_CHECKING:
     import networkx
@@ -45,38 +51,6 @@ _SUFFIXES = {
     ".html": "html",
     ".htm": "html",
 }
-
-
-@dataclass(frozen=True)
-class KindStyle:
-    """How one kind of vertex is drawn, in every format."""
-
-    color: str
-    border: str
-    dot_shape: str
-    mermaid_open: str
-    mermaid_close: str
-    cytoscape_shape: str
-
-
-KIND_STYLES: dict[str, KindStyle] = {
-    "Artifact": KindStyle("#4C78A8", "#2F4B69", "box", '["', '"]', "round-rectangle"),
-    "Action": KindStyle("#F58518", "#A85A0F", "ellipse", '(["', '"])', "ellipse"),
-    "Context": KindStyle("#54A24B", "#356830", "hexagon", '{{"', '"}}', "hexagon"),
-}
-OTHER_STYLE = KindStyle("#9D9D9D", "#5E5E5E", "octagon", '["', '"]', "octagon")
-START_BORDER = "#111111"
-
-
-def style_of(kind: str) -> KindStyle:
-    return KIND_STYLES.get(kind, OTHER_STYLE)
-
-
-def vertex_type(vertex: Mapping[str, Any]) -> str:
-    """A vertex's entity type (``Dataset``, ``Training``, ...), or ``""``."""
-    props = vertex.get("Properties") or {}
-    kind = str(vertex.get("Type", "")).lower()
-    return str(props.get(f"{kind}_type") or vertex.get("EntityType") or "")
 
 
 class LineageGraph(dict[str, Any]):
@@ -282,12 +256,12 @@ class LineageGraph(dict[str, Any]):
     def to_html(self, title: str | None = None) -> str:
         """A self-contained interactive page (cytoscape.js with a dagre layout, inlined): pan,
         zoom, search, click a vertex for its properties. It needs no network."""
-        from mllineage.page import lineage_page
+        from mllineage.viz.page import lineage_page
 
         return lineage_page(self, title=title)
 
     def _repr_html_(self) -> str:
-        from mllineage.display import graph_html
+        from mllineage.viz.display import graph_html
 
         return graph_html(self)
 
@@ -296,7 +270,7 @@ class LineageGraph(dict[str, Any]):
         ``EntityType``, ``Start``, then one column per property), or with ``"edges"`` one
         row per edge (``SourceArn``, ``DestinationArn``, ``AssociationType``, and the names
         of both ends)."""
-        from mllineage.display import require_pandas
+        from mllineage.viz.display import require_pandas
 
         require_pandas("to_dataframe()")
         import pandas as pd

@@ -19,7 +19,7 @@ import platformdirs
 from mllineage.store.base import Store
 
 if TYPE_CHECKING:
-    from mllineage.bulk import BulkWriter
+    from mllineage.api.bulk import BulkWriter
 
 ENV_URL = "MLLINEAGE_URL"
 ENV_REGION = "MLLINEAGE_REGION"
@@ -102,8 +102,8 @@ class Session:
 
     def bulk(self) -> BulkWriter:
         """Collect entities and associations in a ``with`` block and write them in one
-        atomic call at bulk speed (see :mod:`mllineage.bulk`)."""
-        from mllineage.bulk import BulkWriter
+        atomic call at bulk speed (see :mod:`mllineage.api.bulk`)."""
+        from mllineage.api.bulk import BulkWriter
 
         return BulkWriter(self.store)
 

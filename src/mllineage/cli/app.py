@@ -15,9 +15,8 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from mllineage import __version__
-from mllineage.cli_browse import ls_app, show
-from mllineage.cli_common import (
+from mllineage.cli.browse import ls_app, show
+from mllineage.cli.common import (
     StoreOption,
     console,
     err_console,
@@ -25,10 +24,11 @@ from mllineage.cli_common import (
     state,
     store_url,
 )
-from mllineage.cli_graph import graph, query
-from mllineage.cli_history import history
-from mllineage.cli_transfer import export, import_
+from mllineage.cli.graph import graph, query
+from mllineage.cli.history import history
+from mllineage.cli.transfer import export, import_
 from mllineage.errors import ClientError
+from mllineage.version import __version__
 
 app = typer.Typer(
     name="mllineage",
@@ -66,7 +66,7 @@ def demo(store: StoreOption = None) -> None:
 
     Example: mllineage demo --store sqlite:///demo.db
     """
-    from mllineage.demo import run_demo
+    from mllineage.cli.demo import run_demo
 
     with _session(store) as session:
         run_demo(session, console)
@@ -154,7 +154,3 @@ def _describe(error: Exception) -> str:
     if isinstance(error, ClientError):
         return f"{error.response['Error']['Code']}: {error.message}"
     return " ".join(str(error).split()) or type(error).__name__
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from mllineage import validation
+from mllineage.api.session import ENV_URL, Session, default_store_url
 from mllineage.limits import QUERY_MAX_START_ARNS
-from mllineage.session import ENV_URL, Session, default_store_url
 
 console = Console()
 err_console = Console(stderr=True)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from mllineage import validation
-from mllineage.session import Session, resolve_session
+from mllineage.api.session import Session, resolve_session
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from enum import Enum
 from typing import Any
 
 from mllineage import limits, validation
-from mllineage.graph import LineageGraph
-from mllineage.session import Session, resolve_session
+from mllineage.api.session import Session, resolve_session
 from mllineage.store.common import collector_paused
+from mllineage.viz.graph import LineageGraph
 
 
 class LineageEntityEnum(Enum):
@@ -190,7 +190,7 @@ class LineageQuery:
             (``artifact_name``, ``artifact_type``, ``source_uri``, ``action_name``,
             ``action_type``, ``status``, ``context_name``, ``context_type``,
             ``creation_time``, ``last_modified_time``). The dict is a
-            :class:`~mllineage.graph.LineageGraph`, which also exports itself (``to_dot()``,
+            :class:`~mllineage.viz.graph.LineageGraph`, which also exports itself (``to_dot()``,
             ``to_mermaid()``, ``to_graphml()``, ``to_html()``, ``to_dataframe()``, ...).
         Raises:
             ClientError: ``ResourceNotFound`` for an unknown start ARN;

@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from mllineage import limits, validation
-from mllineage.display import EntityList, entity_html
+from mllineage.api.history import Change, entity_history
+from mllineage.api.session import Session, resolve_session
 from mllineage.errors import ClientError, ResourceNotFound
-from mllineage.history import Change, entity_history
-from mllineage.session import Session, resolve_session
+from mllineage.viz.display import EntityList, entity_html
 
 E = TypeVar("E", bound="_LineageEntity")
 
@@ -218,7 +218,7 @@ class _LineageEntity:
         """Every recorded change of this entity, newest first: its creation, each update
         (the fields and properties changed, old and new), tag changes, its deletion and, with
         ``include_associations``, associations added to or removed from it; each with when
-        and who (:class:`~mllineage.history.Change`).
+        and who (:class:`~mllineage.api.history.Change`).
 
         Example:
             >>> for change in model.history():

@@ -14,10 +14,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from mllineage.viz.style import vertex_name, vertex_type
+
 if TYPE_CHECKING:
     import pandas
 
-    from mllineage.graph import LineageGraph
+    from mllineage.viz.graph import LineageGraph
 
 T = TypeVar("T")
 
@@ -210,9 +212,6 @@ def list_html(items: builtins.list[Any]) -> str:
 def graph_html(graph: LineageGraph) -> str:
     """The picture (an isolated iframe holding :meth:`LineageGraph.to_html`) when the graph
     is small enough to read in a notebook, then its vertices and edges as tables."""
-    from mllineage.graph import vertex_type
-    from mllineage.visualize import vertex_name
-
     vertices, edges = graph.vertices, graph.edges
     parts = [f'<div class="mll">{_CSS}<b>Lineage</b>: {len(vertices)} vertices, {len(edges)} edges']
     if vertices and len(vertices) <= NOTEBOOK_PICTURE_MAX_VERTICES:

@@ -16,10 +16,10 @@ import re
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from mllineage.visualize import vertex_name
+from mllineage.viz.style import START_BORDER, style_of, vertex_name, vertex_type
 
 if TYPE_CHECKING:
-    from mllineage.graph import LineageGraph
+    from mllineage.viz.graph import LineageGraph
 
 _LIBRARIES = ("cytoscape.min.js", "cytoscape-dagre.min.js")
 
@@ -39,7 +39,6 @@ def _library_code() -> str:
 
 def page_data(graph: LineageGraph) -> dict[str, Any]:
     """What the page draws: nodes with their label, style and properties, and edges."""
-    from mllineage.graph import START_BORDER, style_of, vertex_type
 
     starts = set(graph.start_arns)
     nodes = []

@@ -8,14 +8,16 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from mllineage import _convert, limits, validation
-from mllineage.display import EntityList
-from mllineage.entities.base import (
+from mllineage import limits, validation
+from mllineage.api import _convert
+from mllineage.api.entities.base import (
     _get_or_create_named,
     _LineageEntity,
     _list_request,
 )
-from mllineage.session import Session, resolve_session
+from mllineage.api.requests import create_request
+from mllineage.api.session import Session, resolve_session
+from mllineage.viz.display import EntityList
 
 
 class Context(_LineageEntity):
@@ -65,37 +67,6 @@ class Context(_LineageEntity):
         return context
 
     @classmethod
-    def _create_request(
-        cls,
-        context_name: Any,
-        context_type: Any,
-        source: Any,
-        properties: Any,
-        tags: Any,
-        description: Any,
-    ) -> dict[str, Any]:
-        if context_type is None:
-            raise ValueError("context_type is required, for example 'Pipeline' or 'Experiment'")
-        context_type = validation.check_entity_type(context_type, "context_type")
-        request: dict[str, Any] = {
-            "ContextName": (
-                validation.check_entity_name(context_name, "context_name", "context")
-                if context_name is not None
-                else _convert.generated_name(context_type)
-            ),
-            "ContextType": context_type,
-        }
-        if source is not None:
-            request["Source"] = _convert.simple_source_to_wire(source)
-        if properties:
-            request["Properties"] = validation.check_properties(properties, "properties")
-        if description is not None:
-            request["Description"] = validation.check_description(description, "description")
-        if tags:
-            request["Tags"] = validation.check_tags(tags, "tags")
-        return request
-
-    @classmethod
     def create(
         cls,
         context_name: str | None = None,
@@ -111,8 +82,14 @@ class Context(_LineageEntity):
         Raises:
             ValueError: an invalid argument. ClientError: the name is taken.
         """
-        request = cls._create_request(
-            context_name, context_type, source, properties, tags, description
+        request = create_request(
+            "context",
+            context_name,
+            context_type,
+            source=source,
+            properties=properties,
+            description=description,
+            tags=tags,
         )
         session = resolve_session(sagemaker_session)
         arn = session.store.create_context(**request)["ContextArn"]
@@ -144,7 +121,15 @@ class Context(_LineageEntity):
         """The context named ``context_name`` if it exists, unchanged; else a new one."""
         if context_name is None:
             raise ValueError("get_or_create needs context_name=: a context is identified by it")
-        cls._create_request(context_name, context_type, source, properties, tags, description)
+        create_request(
+            "context",
+            context_name,
+            context_type,
+            source=source,
+            properties=properties,
+            description=description,
+            tags=tags,
+        )
         return _get_or_create_named(
             cls,
             context_name,

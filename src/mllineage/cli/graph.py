@@ -11,7 +11,8 @@ from rich import box
 from rich.table import Table
 from rich.tree import Tree
 
-from mllineage.cli_common import (
+from mllineage.api.query import LineageFilter, LineageQuery, LineageQueryDirectionEnum
+from mllineage.cli.common import (
     AsOfOption,
     StoreOption,
     check_arns,
@@ -25,10 +26,9 @@ from mllineage.cli_common import (
     properties_of,
     text,
 )
-from mllineage.graph import FORMATS, LineageGraph, format_for_path, vertex_type
 from mllineage.limits import QUERY_DEFAULT_DEPTH, QUERY_MAX_DEPTH, QUERY_MIN_DEPTH
-from mllineage.query import LineageFilter, LineageQuery, LineageQueryDirectionEnum
-from mllineage.visualize import vertex_name
+from mllineage.viz.graph import FORMATS, LineageGraph, format_for_path
+from mllineage.viz.style import vertex_name, vertex_type
 
 
 class Direction(str, Enum):

@@ -8,11 +8,12 @@ from datetime import datetime, timezone
 
 from rich.console import Console
 
-from mllineage.association import Association
-from mllineage.entities import Action, Artifact, Context, _LineageEntity
-from mllineage.query import LineageFilter, LineageQuery, LineageQueryDirectionEnum
-from mllineage.session import Session
-from mllineage.visualize import LineageTableVisualizer, vertex_name
+from mllineage.api.association import Association
+from mllineage.api.entities import Action, Artifact, Context, _LineageEntity
+from mllineage.api.query import LineageFilter, LineageQuery, LineageQueryDirectionEnum
+from mllineage.api.session import Session
+from mllineage.viz.style import vertex_name
+from mllineage.viz.visualize import LineageTableVisualizer
 
 RAW_URIS = (
     "s3://demo-bucket/raw/customers/2024-06-01/",

@@ -8,14 +8,16 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from mllineage import _convert, limits, validation
-from mllineage.display import EntityList
-from mllineage.entities.base import (
+from mllineage import limits
+from mllineage.api import _convert
+from mllineage.api.entities.base import (
     _LineageEntity,
     _list_request,
 )
+from mllineage.api.requests import create_request
+from mllineage.api.session import Session, resolve_session
 from mllineage.errors import ClientError
-from mllineage.session import Session, resolve_session
+from mllineage.viz.display import EntityList
 
 
 class Artifact(_LineageEntity):
@@ -65,39 +67,6 @@ class Artifact(_LineageEntity):
         return artifact
 
     @classmethod
-    def _create_request(
-        cls,
-        artifact_name: Any,
-        artifact_type: Any,
-        source: Any,
-        properties: Any,
-        tags: Any,
-        metadata_properties: Any,
-    ) -> dict[str, Any]:
-        if artifact_type is None:
-            raise ValueError("artifact_type is required, for example 'Dataset' or 'Model'")
-        artifact_type = validation.check_entity_type(artifact_type, "artifact_type")
-        request: dict[str, Any] = {
-            "ArtifactName": (
-                validation.check_entity_name(artifact_name, "artifact_name", "artifact")
-                if artifact_name is not None
-                else _convert.generated_name(artifact_type)
-            ),
-            "ArtifactType": artifact_type,
-        }
-        if source is not None:
-            request["Source"] = _convert.artifact_source_to_wire(source)
-        if properties:
-            request["Properties"] = validation.check_properties(properties, "properties")
-        if tags:
-            request["Tags"] = validation.check_tags(tags, "tags")
-        if metadata_properties:
-            request["MetadataProperties"] = validation.check_metadata_properties(
-                metadata_properties, "metadata_properties"
-            )
-        return request
-
-    @classmethod
     def create(
         cls,
         artifact_name: str | None = None,
@@ -121,8 +90,14 @@ class Artifact(_LineageEntity):
             ValueError: an invalid argument.
             ClientError: ``ValidationException`` if an artifact with this source exists.
         """
-        request = cls._create_request(
-            artifact_name, artifact_type, source, properties, tags, metadata_properties
+        request = create_request(
+            "artifact",
+            artifact_name,
+            artifact_type,
+            source=source,
+            properties=properties,
+            tags=tags,
+            metadata_properties=metadata_properties,
         )
         session = resolve_session(sagemaker_session)
         arn = session.store.create_artifact(**request)["ArtifactArn"]
@@ -154,8 +129,14 @@ class Artifact(_LineageEntity):
         """The artifact with this source (URI and source types) if it exists, unchanged;
         else a new one, as :meth:`create` makes it. Safe for pipelines that rerun, and for
         concurrent callers."""
-        request = cls._create_request(
-            artifact_name, artifact_type, source, properties, tags, metadata_properties
+        request = create_request(
+            "artifact",
+            artifact_name,
+            artifact_type,
+            source=source,
+            properties=properties,
+            tags=tags,
+            metadata_properties=metadata_properties,
         )
         if "Source" not in request:
             raise ValueError(

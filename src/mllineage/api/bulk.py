@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from mllineage import validation
-from mllineage.entities import Action, Artifact, Context
+from mllineage.api.requests import create_request
 from mllineage.store.base import Store
 from mllineage.store.common import collector_paused
 
@@ -93,8 +93,14 @@ class BulkWriter:
         metadata_properties: dict[str, str] | None = None,
     ) -> BulkRef:
         """Add an artifact, with the arguments of :meth:`Artifact.create`."""
-        request = Artifact._create_request(
-            artifact_name, artifact_type, source, properties, tags, metadata_properties
+        request = create_request(
+            "artifact",
+            artifact_name,
+            artifact_type,
+            source=source,
+            properties=properties,
+            tags=tags,
+            metadata_properties=metadata_properties,
         )
         return self._add("artifact", request, "ArtifactName")
 
@@ -110,15 +116,16 @@ class BulkWriter:
         metadata_properties: dict[str, str] | None = None,
     ) -> BulkRef:
         """Add an action, with the arguments of :meth:`Action.create`."""
-        request = Action._create_request(
+        request = create_request(
+            "action",
             action_name,
             action_type,
-            source,
-            properties,
-            status,
-            tags,
-            description,
-            metadata_properties,
+            source=source,
+            properties=properties,
+            status=status,
+            description=description,
+            tags=tags,
+            metadata_properties=metadata_properties,
         )
         return self._add("action", request, "ActionName")
 
@@ -132,8 +139,14 @@ class BulkWriter:
         description: str | None = None,
     ) -> BulkRef:
         """Add a context, with the arguments of :meth:`Context.create`."""
-        request = Context._create_request(
-            context_name, context_type, source, properties, tags, description
+        request = create_request(
+            "context",
+            context_name,
+            context_type,
+            source=source,
+            properties=properties,
+            description=description,
+            tags=tags,
         )
         return self._add("context", request, "ContextName")
 

@@ -12,8 +12,10 @@ from rich import box
 from rich.table import Table
 
 from mllineage import validation
-from mllineage.association import Association
-from mllineage.cli_common import (
+from mllineage.api.association import Association
+from mllineage.api.entities import Action, Artifact, Context, _LineageEntity
+from mllineage.api.session import Session
+from mllineage.cli.common import (
     AsOfOption,
     JsonOption,
     SortOrder,
@@ -27,11 +29,9 @@ from mllineage.cli_common import (
     text,
     when,
 )
-from mllineage.display import entity_record
-from mllineage.entities import Action, Artifact, Context, _LineageEntity
 from mllineage.errors import ResourceNotFound
 from mllineage.limits import LIST_MAX_RESULTS
-from mllineage.session import Session
+from mllineage.viz.display import entity_record
 
 ls_app = typer.Typer(
     help="List artifacts, actions, contexts or associations, newest first.",

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar, overload
 
 from mllineage import limits, validation
-from mllineage.display import EntityList, association_html
+from mllineage.api.session import Session, resolve_session
 from mllineage.errors import ClientError
-from mllineage.session import Session, resolve_session
+from mllineage.viz.display import EntityList, association_html
 
 T = TypeVar("T")
 

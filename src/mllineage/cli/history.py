@@ -9,8 +9,9 @@ import typer
 from rich import box
 from rich.table import Table
 
-from mllineage.cli_browse import load_entity
-from mllineage.cli_common import (
+from mllineage.api.history import Change, entity_history, prune_history
+from mllineage.cli.browse import load_entity
+from mllineage.cli.common import (
     JsonOption,
     StoreOption,
     check_arn,
@@ -21,7 +22,6 @@ from mllineage.cli_common import (
     text,
     when,
 )
-from mllineage.history import Change, entity_history, prune_history
 
 
 def history(

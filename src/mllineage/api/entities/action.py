@@ -8,14 +8,16 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from mllineage import _convert, limits, validation
-from mllineage.display import EntityList
-from mllineage.entities.base import (
+from mllineage import limits
+from mllineage.api import _convert
+from mllineage.api.entities.base import (
     _get_or_create_named,
     _LineageEntity,
     _list_request,
 )
-from mllineage.session import Session, resolve_session
+from mllineage.api.requests import create_request
+from mllineage.api.session import Session, resolve_session
+from mllineage.viz.display import EntityList
 
 
 class Action(_LineageEntity):
@@ -73,45 +75,6 @@ class Action(_LineageEntity):
         return action
 
     @classmethod
-    def _create_request(
-        cls,
-        action_name: Any,
-        action_type: Any,
-        source: Any,
-        properties: Any,
-        status: Any,
-        tags: Any,
-        description: Any,
-        metadata_properties: Any,
-    ) -> dict[str, Any]:
-        if action_type is None:
-            raise ValueError("action_type is required, for example 'Training' or 'Processing'")
-        action_type = validation.check_entity_type(action_type, "action_type")
-        request: dict[str, Any] = {
-            "ActionName": (
-                validation.check_entity_name(action_name, "action_name", "action")
-                if action_name is not None
-                else _convert.generated_name(action_type)
-            ),
-            "ActionType": action_type,
-        }
-        if source is not None:
-            request["Source"] = _convert.simple_source_to_wire(source)
-        if properties:
-            request["Properties"] = validation.check_properties(properties, "properties")
-        if status is not None:
-            request["Status"] = validation.check_status(status, "status")
-        if description is not None:
-            request["Description"] = validation.check_description(description, "description")
-        if tags:
-            request["Tags"] = validation.check_tags(tags, "tags")
-        if metadata_properties:
-            request["MetadataProperties"] = validation.check_metadata_properties(
-                metadata_properties, "metadata_properties"
-            )
-        return request
-
-    @classmethod
     def create(
         cls,
         action_name: str | None = None,
@@ -137,15 +100,16 @@ class Action(_LineageEntity):
         Raises:
             ValueError: an invalid argument. ClientError: the name is taken.
         """
-        request = cls._create_request(
+        request = create_request(
+            "action",
             action_name,
             action_type,
-            source,
-            properties,
-            status,
-            tags,
-            description,
-            metadata_properties,
+            source=source,
+            properties=properties,
+            status=status,
+            description=description,
+            tags=tags,
+            metadata_properties=metadata_properties,
         )
         session = resolve_session(sagemaker_session)
         arn = session.store.create_action(**request)["ActionArn"]
@@ -181,15 +145,16 @@ class Action(_LineageEntity):
         """The action named ``action_name`` if it exists, unchanged; else a new one."""
         if action_name is None:
             raise ValueError("get_or_create needs action_name=: an action is identified by it")
-        cls._create_request(
+        create_request(
+            "action",
             action_name,
             action_type,
-            source,
-            properties,
-            status,
-            tags,
-            description,
-            metadata_properties,
+            source=source,
+            properties=properties,
+            status=status,
+            description=description,
+            tags=tags,
+            metadata_properties=metadata_properties,
         )
         return _get_or_create_named(
             cls,

@@ -9,18 +9,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-_NAME_KEYS = ("artifact_name", "action_name", "context_name")
-
-
-def vertex_name(vertex: Mapping[str, Any]) -> str:
-    """A vertex's name; for an unnamed artifact its source URI, else the end of its ARN."""
-    props = vertex.get("Properties") or {}
-    for key in _NAME_KEYS:
-        if props.get(key):
-            return str(props[key])
-    if props.get("source_uri"):
-        return str(props["source_uri"])
-    return str(vertex.get("Arn", "")).rsplit("/", 1)[-1]
+from mllineage.viz.style import vertex_name
 
 
 class LineageTableVisualizer:

@@ -34,10 +34,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from mllineage import __version__
+from mllineage.api.session import Session
 from mllineage.errors import ClientError
-from mllineage.session import Session
 from mllineage.store.base import Store
+from mllineage.version import __version__
 
 FORMAT = "mllineage-export"
 VERSION = 1
