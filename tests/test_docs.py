@@ -1,4 +1,5 @@
-"""The README's examples run as written: its Python blocks and its `mllineage` commands."""
+"""The examples of the README and of every page in docs/ run as written: their Python blocks
+and their `mllineage` commands (blocks marked `console` or `text` are shown, not run)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,23 @@ import pytest
 
 from mllineage.server.testing import ServerProcess
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 POSTGRES_URL = os.environ.get("MLLINEAGE_TEST_POSTGRES_URL")
 README_SERVER = "http://127.0.0.1:8080"
 
 
-def _blocks(language: str) -> list[str]:
-    blocks = re.findall(rf"```{language}\n(.*?)```", README.read_text(), flags=re.S)
-    return [textwrap.dedent(block) for block in blocks]
+def _blocks(language: str) -> list[tuple[str, str]]:
+    """(page name, block) of every ``language`` block of the README and the docs."""
+    return [
+        (page.name, textwrap.dedent(block))
+        for page in PAGES
+        for block in re.findall(rf"```{language}\n(.*?)```", page.read_text(), flags=re.S)
+    ]
+
+
+def _id(page: str, first_line: str) -> str:
+    return f"{page}:{first_line[:50]}"
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -31,7 +41,10 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("code", _blocks("python"), ids=lambda c: c.splitlines()[0][:40])
+@pytest.mark.parametrize(
+    "code",
+    [pytest.param(code, id=_id(page, code.splitlines()[0])) for page, code in _blocks("python")],
+)
 def test_python_block_runs(code: str, tmp_path: Path) -> None:
     if "postgresql://" in code:
         if not POSTGRES_URL:
@@ -63,22 +76,25 @@ def _run_block(code: str, env: dict[str, str], cwd: Path) -> None:
     assert "False" not in result.stdout.split(), result.stdout
 
 
-def _command_blocks() -> list[list[str]]:
+def _command_blocks() -> list[tuple[str, list[str]]]:
     """The `mllineage ...` lines of each bash block; a block's lines share one store, so a
     block can start with `mllineage demo` and then look at what it recorded."""
     blocks = []
-    for block in _blocks("bash"):
+    for page, block in _blocks("bash"):
         commands = []
         for line in block.splitlines():
             line = line.split("  #", 1)[0].strip()
             if line.startswith("mllineage "):
                 commands.append(line)
         if commands:
-            blocks.append(commands)
+            blocks.append((page, commands))
     return blocks
 
 
-@pytest.mark.parametrize("commands", _command_blocks(), ids=lambda c: c[-1][:60])
+@pytest.mark.parametrize(
+    "commands",
+    [pytest.param(commands, id=_id(page, commands[-1])) for page, commands in _command_blocks()],
+)
 def test_cli_examples_run(commands: list[str], tmp_path: Path) -> None:
     for command in commands:
         if " serve" in f" {command}":
@@ -96,12 +112,13 @@ def test_cli_examples_run(commands: list[str], tmp_path: Path) -> None:
         assert "Traceback" not in result.stderr
 
 
-def test_every_cli_command_has_a_readme_example() -> None:
+def test_every_cli_command_has_an_example() -> None:
     import typer.main
 
     from mllineage.cli import app
 
-    examples = " ".join(" ".join(c) for c in _command_blocks()) + " " + README.read_text()
+    examples = " ".join(" ".join(c) for _, c in _command_blocks())
+    examples += " " + " ".join(page.read_text() for page in PAGES)
 
     def names(group: Any, prefix: str = "") -> list[str]:
         found = []
@@ -117,4 +134,13 @@ def test_every_cli_command_has_a_readme_example() -> None:
         for name in names(typer.main.get_command(app))
         if not re.search(rf"mllineage (--store \S+ )?{name}\b", examples)
     ]
-    assert not missing, f"commands without an example in the README: {missing}"
+    assert not missing, f"commands without an example in the README or docs/: {missing}"
+
+
+def test_the_readme_example_runs_twice(tmp_path: Path) -> None:
+    """A reader runs the first example again (a rerun of a pipeline): it must not fail on what
+    the first run recorded."""
+    first = next(code for page, code in _blocks("python") if page == "README.md")
+    env = _env(tmp_path)
+    _run_block(first, env, tmp_path)
+    _run_block(first, env, tmp_path)
