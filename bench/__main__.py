@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import harness
+from bench import harness, mixed
 from bench.pipeline import run_pipeline
 from bench.workloads import diamond
 from mllineage import Session, limits
@@ -299,6 +299,26 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def run_mixed_section(args: argparse.Namespace) -> None:
+    """``--mixed``: bench/mixed.py's workload; results in bench/results/mixed.{json,md}."""
+    kind = "quick" if args.quick else "big" if args.big else "normal"
+    queries = args.queries or (60 if args.quick else 600)
+    with tempfile.TemporaryDirectory(prefix="mllineage-bench-") as tmp:
+        rows = mixed.run_mixed(kind, queries, tmp, args.postgres, args.mlmd_python, args.server)
+    results = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, SQLite {__import__('sqlite3').sqlite_version}",
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "queries": queries,
+        "graphs": rows,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "mixed.json").write_text(json.dumps(results, indent=2))
+    markdown = f"Machine: {results['machine']}; {results['when']}.\n\n" + mixed.table(rows)
+    (RESULTS / "mixed.md").write_text(markdown + "\n")
+    print(markdown)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -316,6 +336,16 @@ def main() -> None:
         help="a Python with ml-metadata==1.17.1 installed",
     )
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--mixed",
+        action="store_true",
+        help="the mixed workload (queries from random starts while another process writes)"
+        " instead of the sections above",
+    )
+    parser.add_argument(
+        "--server", action="store_true", help="with --mixed: also through `mllineage serve`"
+    )
+    parser.add_argument("--queries", type=int, help="with --mixed: queries per plan")
     parser.add_argument("--pipeline-worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--pipeline-postgres", help=argparse.SUPPRESS)
     parser.add_argument("--diamond-worker", nargs=2, help=argparse.SUPPRESS)
@@ -330,6 +360,9 @@ def main() -> None:
         return
     if args.diamond_worker:
         print(json.dumps(diamond_queries(*args.diamond_worker, args.repeats)))
+        return
+    if args.mixed:
+        run_mixed_section(args)
         return
     args.diamond = 500 if args.quick else 10_000
     sizes = [2_000] if args.quick else [10_000, 100_000] + ([1_000_000] if args.big else [])

@@ -77,6 +77,62 @@ def ingest(path: str, n: int, budget: int | None = None) -> tuple[Any, dict[str,
     return store, ids, calls / (time.perf_counter() - start)
 
 
+_DIRECTIONS = {
+    "Ascendants": pb.LineageSubgraphQueryOptions.Direction.UPSTREAM,
+    "Descendants": pb.LineageSubgraphQueryOptions.Direction.DOWNSTREAM,
+    "Both": pb.LineageSubgraphQueryOptions.Direction.BIDIRECTIONAL,
+}
+
+
+def mixed(store: Any, ids: dict[str, int], n: int, plan_file: str) -> dict[str, Any]:
+    """bench/mixed.py's plan on ML Metadata: each query timed alone, and after every 10 one
+    write (alternately a custom property of a random dataset and a new input event from an
+    earlier dataset to a later action), as mllineage's writer process makes them."""
+    import random
+
+    with open(plan_file) as f:
+        plan = json.load(f)
+    rng = random.Random(99)
+    times: dict[str, list[float]] = {}
+    for i, (start, direction, depth) in enumerate(plan):
+        if i and i % 10 == 0:
+            if i % 20 == 0:
+                [artifact] = store.get_artifacts_by_id([ids[f"d{rng.randrange(n + 1)}"]])
+                artifact.custom_properties["bench_touch"].string_value = str(i)
+                store.put_artifacts([artifact])
+            else:
+                a = rng.randrange(1, n)
+                event = pb.Event(
+                    artifact_id=ids[f"d{rng.randrange(a)}"],
+                    execution_id=ids[f"a{a}"],
+                    type=pb.Event.INPUT,
+                )
+                try:
+                    store.put_events([event])
+                except Exception:  # noqa: BLE001 - an event that exists: as mllineage's writer
+                    pass
+        nodes = pb.LineageSubgraphQueryOptions.StartingNodes(filter_query=f"id = {ids[start]}")
+        options = pb.LineageSubgraphQueryOptions(
+            max_num_hops=depth, direction=_DIRECTIONS[direction]
+        )
+        if start.startswith("d"):
+            options.starting_artifacts.CopyFrom(nodes)
+        else:
+            options.starting_executions.CopyFrom(nodes)
+        t = time.perf_counter()
+        store.get_lineage_subgraph(query_options=options)
+        times.setdefault(f"{direction} {depth}", []).append(time.perf_counter() - t)
+    out = {}
+    for shape, values in sorted(times.items()):
+        values.sort()
+        out[shape] = {
+            "median_ms": statistics.median(values) * 1000,
+            "p99_ms": values[min(len(values) - 1, round(0.99 * (len(values) - 1)))] * 1000,
+            "queries": len(values),
+        }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=10_000)
@@ -87,7 +143,12 @@ def main() -> None:
         "--calls", type=int, help="also time this many per-call writes as mllineage does"
     )
     parser.add_argument("--call-runs", type=int, default=1, help="the median of this many")
+    parser.add_argument("--mixed", help="a plan of bench/mixed.py: run it, with its writes")
     args = parser.parse_args()
+    if args.mixed:
+        store, ids, _ = ingest(args.db, args.n)
+        print(json.dumps(mixed(store, ids, args.n, args.mixed)))
+        return
     out: dict[str, Any] = {}
     if args.calls:
         out["per_call_calls_per_s"] = statistics.median(
