@@ -33,6 +33,7 @@ from mllineage.capture import links
 from mllineage.capture.gitinfo import GitInfo
 from mllineage.capture.hashing import HashCache, content_hash
 from mllineage.capture.values import document_digest, json_properties
+from mllineage.errors import ClientError
 
 PREVIOUS_VERSION = "mllineage.previous_version"
 _URI_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -124,13 +125,17 @@ def resolve(
     props = dict(properties or {})
     if previous is not None:
         props[PREVIOUS_VERSION] = str(previous.artifact_arn)
-    created = Artifact.get_or_create(
-        artifact_name=name or ref.name or None,
-        artifact_type=artifact_type,
-        source=ref.source,
-        properties=props,
-        sagemaker_session=session,
-    )
+    arguments: dict[str, Any] = {
+        "artifact_name": name or ref.name or None,
+        "artifact_type": artifact_type,
+        "source": ref.source,
+        "properties": props,
+        "sagemaker_session": session,
+    }
+    try:  # (the list above found none: a create is one call, get_or_create two)
+        created = Artifact.create(**arguments)
+    except ClientError:  # another process created it since
+        created = Artifact.get_or_create(**arguments)
     if previous is not None and derive:
         links.link_or_warn(
             session,

@@ -50,8 +50,15 @@ def _names(error: ClientError, arn: str) -> bool:
 
 
 def associate(session: Session, source: str, destination: str, kind: str) -> None:
-    """The association ``source -> destination`` (kept if it exists)."""
-    Association.get_or_create(source, destination, kind, sagemaker_session=session)
+    """The association ``source -> destination`` (kept if it exists). Most links capture
+    makes are new (one end is a new run), so it creates first and looks only on a refusal:
+    one call, where ``Association.get_or_create`` makes two."""
+    try:
+        Association.create(source, destination, kind, sagemaker_session=session)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ValidationException":
+            raise
+        Association.get_or_create(source, destination, kind, sagemaker_session=session)
 
 
 def source_types(artifact: Artifact) -> list[dict[str, str]]:
