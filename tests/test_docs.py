@@ -38,6 +38,7 @@ def _id(page: str, first_line: str) -> str:
 def _env(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["MLLINEAGE_URL"] = f"sqlite:///{tmp_path}/lineage.db"
+    env["MLLINEAGE_HASH_CACHE"] = str(tmp_path / "hashes.sqlite")  # not the user's cache
     return env
 
 
