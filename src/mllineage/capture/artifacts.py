@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 from mllineage.api.entities import Artifact
 from mllineage.api.session import Session
 from mllineage.capture import links
@@ -92,6 +94,11 @@ def reference(
     path = Path(text).absolute()
     digest = content_hash(path, cache)
     return Reference(path.as_uri(), [{"SourceIdType": "Custom", "Value": digest}], path.name)
+
+
+def default_model_dir() -> Path:
+    """Where the framework hooks save models when ``model_dir`` is not given."""
+    return Path(platformdirs.user_data_dir("mllineage")) / "models"
 
 
 def _exact(session: Session, uri: str) -> list[Artifact]:

@@ -29,9 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from mllineage.api.session import Session
+from mllineage.capture.artifacts import default_model_dir
 from mllineage.capture.run import Run
 
 _in_fit: contextvars.ContextVar[bool] = contextvars.ContextVar("mllineage_in_fit", default=False)
@@ -176,11 +175,6 @@ def _subclasses(cls: type) -> list[type]:
         found += subclasses
         stack += subclasses
     return found
-
-
-def default_model_dir() -> Path:
-    """Where models are saved when ``model_dir`` is not given."""
-    return Path(platformdirs.user_data_dir("mllineage")) / "models"
 
 
 def autolog(
