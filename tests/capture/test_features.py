@@ -111,13 +111,29 @@ def test_a_nested_run_records_its_parent(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    with mllineage.run("pipeline", sagemaker_session=session) as parent:
+    with mllineage.run("pipeline", context="pipelines", sagemaker_session=session) as parent:
         with mllineage.run("step", type="Processing") as child:  # the parent's session
             pass
     assert child.parent is parent
+    assert child.context is not None
+    assert child.context.base.context_name == "pipelines"
     assert child.action.properties["mllineage.parent_run"] == parent.arn
     assert associations(session, child.arn, parent.arn) == ["AssociatedWith"]
     assert mllineage.capture.run.current_run() is None
+
+
+def test_an_unchanged_input_cannot_be_an_output(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("data.csv").write_text("x\n1\n")
+    with mllineage.run("clean", inputs=["data.csv"], sagemaker_session=session) as run:
+        with pytest.raises(ValueError, match="is an input of this run, unchanged"):
+            run.output("data.csv")
+        Path("data.csv").write_text("x\n1\n2\n")  # cleaned in place: a new version
+        cleaned = run.output("data.csv")
+    assert cleaned.artifact_arn != run.inputs[0].artifact_arn
+    assert run.status == "Completed"
 
 
 def test_a_context_holds_the_run_and_its_artifacts(

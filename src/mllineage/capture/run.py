@@ -130,9 +130,10 @@ class Run:
         self._values: dict[str, Any] = {}
         for key, value in (params or {}).items():
             self._values[check_user_key(key, "params")] = value
-        self._context_arg = context if context is not None else os.environ.get(ENV_CONTEXT)
         self._code_arg = code
         self.parent = current_run()
+        inherited = self.parent.context.base if self.parent and self.parent.context else None
+        self._context_arg = context or inherited or os.environ.get(ENV_CONTEXT)
         given = sagemaker_session or (self.parent.session if self.parent else None)
         self.session: Session = resolve_session(given)
         self.run_id = uuid.uuid4().hex
@@ -211,6 +212,7 @@ class Run:
         if self._code_arg is not False:
             info = git_info("." if self._code_arg is True else self._code_arg)
         self.action = self._create_action()
+        self.status = "InProgress"
         try:
             self._link_start(refs, info)
         except BaseException as exc:
@@ -292,6 +294,15 @@ class Run:
             properties=_properties(properties),
             derive=False,
         )
+        if links.content_types(artifact) and any(
+            (i.source or {}).get("source_uri") == ref.uri
+            and links.content_types(i) == links.content_types(artifact)
+            for i in self.inputs
+        ):
+            raise ValueError(
+                f"target {ref.uri} is an input of this run, unchanged: a run cannot produce "
+                "what it read (lineage is a DAG); write the output elsewhere or change it"
+            )
         artifact = links.link_artifact(
             self.session, artifact, self.arn, "Produced", artifact_is_source=False
         )
