@@ -41,3 +41,6 @@ QUERY_TIMEOUT_SECONDS = 60.0
 QUERY_MAX_RESULTS_PER_PAGE = 50  # QueryLineage's MaxResults on the wire
 QUERY_FILTER_MAX_TYPES = 50
 QUERY_FILTER_MAX_PROPERTIES = MAX_PROPERTIES
+
+# OpenLineage events (raw events are kept whole: facets beyond the property limits included)
+OPENLINEAGE_MAX_EVENT_BYTES = 4 * 1024 * 1024

@@ -12,6 +12,8 @@ Extensions serve the Python API (see ``operations.py``):
 * ``lineage_graph`` answers a lineage query whole, with each vertex's properties;
 * ``put_lineage`` writes many entities and associations in one atomic call;
 * ``count_entities`` counts entities per kind and type, and associations (the UI's home page);
+* ``put_openlineage_event`` and ``list_openlineage_events`` keep and read raw OpenLineage
+  events (mapped to lineage by :mod:`mllineage.capture.openlineage`);
 * ``list_changes``, ``prune_history``, ``describe_entity`` and ``list_associations_as_of``
   read and trim the recorded history; ``AsOf`` on ``list_entity_details``, ``lineage_graph``
   and those two reads answers with the state at an instant.
@@ -188,6 +190,28 @@ class Store(abc.ABC):
         Returns: ``{"Arns": [the ARN of each entry of Entities, in order],
             "AssociationCount": n}``.
         Raises: what the single operations raise, for the first item that breaks a rule.
+        """
+
+    # -- raw OpenLineage events (extensions) ---------------------------------------------------
+    @abc.abstractmethod
+    def put_openlineage_event(self, **request: Any) -> Response:
+        """Keep a raw OpenLineage event, once per account (it maps nothing: the capture does).
+
+        Args: ``Event``: the event's JSON text (a RunEvent, DatasetEvent or JobEvent).
+        Returns: ``{"EventId": SHA-256 of its canonical JSON, "Created": False if it was
+            already kept}``.
+        Raises: ``ValidationException`` for an invalid event (the member at fault named).
+        """
+
+    @abc.abstractmethod
+    def list_openlineage_events(self, **request: Any) -> Response:
+        """The raw OpenLineage events kept, ordered by event time (``SortOrder``, default
+        ``Ascending``), optionally only those of ``RunId``, ``JobNamespace``/``JobName`` or
+        ``EventId``; paged by ``MaxResults`` (1-100, default 100) and ``NextToken``.
+
+        Returns: ``{"Events": [{"EventId", "EventKind", "EventType", "EventTime",
+            "ReceivedTime" (ISO 8601 text), "RunId", "JobNamespace", "JobName", "Event" (the
+            canonical JSON text)}], "NextToken"}``.
         """
 
     # -- history and time travel (extensions) -----------------------------------------------

@@ -318,3 +318,9 @@ class HttpStore(Store):
 
     def count_entities(self, **request: Any) -> Response:
         return self._call("CountEntities", request)
+
+    def put_openlineage_event(self, **request: Any) -> Response:
+        return self._call("PutOpenLineageEvent", request)
+
+    def list_openlineage_events(self, **request: Any) -> Response:
+        return self._call("ListOpenLineageEvents", request)

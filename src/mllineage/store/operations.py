@@ -56,6 +56,8 @@ EXTENSION_OPERATIONS: tuple[Operation, ...] = tuple(
         ("ListChanges", "list_changes", False),
         ("PruneHistory", "prune_history", True),
         ("CountEntities", "count_entities", False),
+        ("PutOpenLineageEvent", "put_openlineage_event", True),
+        ("ListOpenLineageEvents", "list_openlineage_events", False),
     )
 )
 

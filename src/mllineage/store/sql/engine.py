@@ -27,7 +27,7 @@ from mllineage.store.sql.group_commit import CAPTURE
 
 T = TypeVar("T")
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 SQLITE_BUSY_TIMEOUT_SECONDS = 60.0
 PING_AFTER_IDLE_SECONDS = 1.0  # a PostgreSQL connection idle this long is checked before use
 _RETRIES = 8

@@ -141,3 +141,28 @@ changes = Table(
     Index("ix_changes_at", "at"),
 )
 Index("ix_changes_peer_arn", *changes.c["peer_arn", "at"], **_only_rows_with("peer_arn"))
+
+# Raw OpenLineage events, each once per account (event_id: SHA-256 of its canonical JSON).
+# The capture maps them to entities and associations; they stay for reading and replaying.
+openlineage_events = Table(
+    "openlineage_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("scope", String(128), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("kind", String(8), nullable=False),  # run | dataset | job
+    Column("event_type", String(16)),  # START, COMPLETE, ... (RunEvents)
+    Column("event_time", BigInteger, nullable=False),  # µs since the epoch, UTC
+    Column("received_at", BigInteger, nullable=False),
+    Column("run_id", String(36)),
+    Column("job_namespace", Text),
+    Column("job_name", Text),
+    Column("body", Text, nullable=False),  # the canonical JSON
+    Index("ux_openlineage_events_id", "scope", "event_id", unique=True),
+    Index("ix_openlineage_events_time", "scope", "event_time", "id"),
+)
+Index(
+    "ix_openlineage_events_run",
+    *openlineage_events.c["scope", "run_id", "event_time", "id"],
+    **_only_rows_with("run_id"),
+)

@@ -17,6 +17,7 @@ from mllineage.store.sql.bulk import BulkOps
 from mllineage.store.sql.engine import Database
 from mllineage.store.sql.entities import EntityOps
 from mllineage.store.sql.history import HistoryOps
+from mllineage.store.sql.openlineage import OpenLineageOps
 from mllineage.store.sql.tags import TagOps
 from mllineage.store.sql.traversal import QueryOps
 
@@ -33,7 +34,9 @@ def local_user() -> dict[str, Any]:
     return {"UserProfileName": name}
 
 
-class SqlStore(BulkOps, EntityOps, AssociationOps, TagOps, HistoryOps, QueryOps, Store):
+class SqlStore(
+    BulkOps, EntityOps, AssociationOps, TagOps, HistoryOps, QueryOps, OpenLineageOps, Store
+):
     """A lineage store in an SQLite file, SQLite in memory, or PostgreSQL.
 
     Args:
@@ -228,6 +231,14 @@ class SqlStore(BulkOps, EntityOps, AssociationOps, TagOps, HistoryOps, QueryOps,
     @operation("PruneHistory")
     def prune_history(self, **request: Any) -> Response:
         return self._prune_history(**request)
+
+    @operation("PutOpenLineageEvent")
+    def put_openlineage_event(self, **request: Any) -> Response:
+        return self._put_openlineage_event(**request)
+
+    @operation("ListOpenLineageEvents")
+    def list_openlineage_events(self, **request: Any) -> Response:
+        return self._list_openlineage_events(**request)
 
     @operation("CountEntities")
     def count_entities(self, **request: Any) -> Response:
