@@ -30,7 +30,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mllineage.errors import ClientError, InternalFailure, ValidationException
+from mllineage.server.api_keys import ApiKeys
 from mllineage.server.auth import Caller, Credential, SignedRequest, SigV4Verifier
+from mllineage.server.openlineage import OpenLineageEndpoint
 from mllineage.server.ui import STATIC_DIR, Ui
 from mllineage.server.ui import error_response as ui_error_response
 from mllineage.server.ui_session import SESSION_MAX_AGE_SECONDS, SessionSigner
@@ -290,6 +292,7 @@ def create_app(
     session_key: str | bytes | None = None,
     session_max_age: int = SESSION_MAX_AGE_SECONDS,
     ui_static_dir: Path = STATIC_DIR,
+    api_keys: ApiKeys | None = None,
 ) -> Starlette:
     """The mllineage server as an ASGI application.
 
@@ -305,6 +308,8 @@ def create_app(
             users must share it (default: a new random key, so sessions end with the process).
         session_max_age: seconds a web UI sign-in lasts.
         ui_static_dir: the built web UI (``index.html`` and ``assets/``).
+        api_keys: the bearer keys of ``POST /api/v1/lineage`` (OpenLineage events); with
+            ``auth`` and no keys, that route refuses every event.
 
     Example:
         >>> from mllineage.store.sql.store import SqlStore
@@ -325,6 +330,7 @@ def create_app(
             max_age=session_max_age,
         )
     ui = Ui(api.store_for_key, signer, read_body=api.read_body, static_dir=ui_static_dir)
+    openlineage = OpenLineageEndpoint(store, (api_keys or ApiKeys()) if auth is not None else None)
 
     async def index(request: Request) -> Response:
         if "text/html" in request.headers.get("accept", ""):
@@ -363,6 +369,7 @@ def create_app(
             Route("/", api.handle, methods=["POST"]),
             Route("/", index, methods=["GET", "HEAD"]),
             Route("/health", health, methods=["GET", "HEAD"]),
+            *openlineage.routes(),
             *ui.routes(),
         ],
         exception_handlers={HTTPException: http_error},

@@ -150,6 +150,8 @@ def _credentials_from_json(text: str, path: Path, default_account: str) -> list[
         raise ValueError(f"credentials file {path} is not valid JSON: {error}") from None
     out = []
     for key, value in data.items():
+        if is_api_key_entry(value):
+            continue  # (an OpenLineage bearer key: server/api_keys.py)
         if isinstance(value, str):
             out.append(Credential(key, value, default_account))
         elif isinstance(value, dict) and isinstance(value.get("secret_access_key"), str):
@@ -178,6 +180,8 @@ def _credentials_from_ini(text: str, path: Path, default_account: str) -> list[C
     out = []
     for section in parser.sections():
         entry = parser[section]
+        if is_api_key_entry(entry):
+            continue  # (an OpenLineage bearer key: server/api_keys.py)
         key = entry.get("aws_access_key_id")
         secret = entry.get("aws_secret_access_key")
         if not key or not secret:
@@ -187,6 +191,17 @@ def _credentials_from_ini(text: str, path: Path, default_account: str) -> list[C
             )
         out.append(Credential(key, secret, entry.get("account_id", default_account), section))
     return out
+
+
+def is_api_key_entry(value: Any) -> bool:
+    """A credentials-file entry that holds only an API key (``Authorization: Bearer``, see
+    server/api_keys.py), which the access-key loaders leave to the API-key loader."""
+    return (
+        isinstance(value, Mapping)
+        and "api_key" in value
+        and "secret_access_key" not in value
+        and "aws_secret_access_key" not in value
+    )
 
 
 def load_credentials(

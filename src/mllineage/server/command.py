@@ -21,6 +21,7 @@ import typer
 
 from mllineage import limits
 from mllineage.api.session import default_store_url
+from mllineage.server.api_keys import ApiKeys, load_api_keys
 from mllineage.server.app import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BULK_BODY_BYTES, create_app
 from mllineage.server.auth import DEFAULT_ACCOUNT_ID, SigV4Verifier, load_credentials
 from mllineage.version import __version__
@@ -66,27 +67,35 @@ def build_app(config: dict[str, Any]) -> Any:
         account_id=config["account_id"],
         query_timeout=config.get("query_timeout", limits.QUERY_TIMEOUT_SECONDS),
     )
-    verifier = None
+    verifier = api_keys = None
     if not config["no_auth"]:
-        credentials = load_credentials(
-            Path(config["credentials"]) if config["credentials"] else None,
-            os.environ,
-            default_account=config["account_id"],
-        )
-        if not credentials:
+        try:
+            verifier, api_keys = _keys(config)
+        except ValueError:
             store.close()
-            raise ValueError(
-                "no access keys configured: pass --credentials FILE or set "
-                "MLLINEAGE_CREDENTIALS=KEY:SECRET[:ACCOUNT], or use --no-auth for local use"
-            )
-        verifier = SigV4Verifier(credentials, region=config["region"])
+            raise
     return create_app(
         store,
         auth=verifier,
         max_body_bytes=config["max_body_bytes"],
         max_bulk_body_bytes=config["max_bulk_body_bytes"],
         session_key=config.get("session_key"),
+        api_keys=api_keys,
     )
+
+
+def _keys(config: dict[str, Any]) -> tuple[SigV4Verifier, ApiKeys]:
+    """The access keys (SigV4) and the API keys (OpenLineage's bearer tokens) configured."""
+    file = Path(config["credentials"]) if config["credentials"] else None
+    credentials = load_credentials(file, os.environ, default_account=config["account_id"])
+    api_keys = load_api_keys(file, os.environ, default_account=config["account_id"])
+    if not credentials and not api_keys:
+        raise ValueError(
+            "no access keys configured: pass --credentials FILE or set "
+            "MLLINEAGE_CREDENTIALS=KEY:SECRET[:ACCOUNT] (and MLLINEAGE_API_KEYS=KEY[:ACCOUNT] "
+            "for OpenLineage clients), or use --no-auth for local use"
+        )
+    return SigV4Verifier(credentials, region=config["region"]), api_keys
 
 
 def app_from_env() -> Any:

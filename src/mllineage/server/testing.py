@@ -38,6 +38,8 @@ class ServerProcess:
         credentials: access key ID -> secret, or -> (secret, account ID); ``None`` starts the
             server with ``--no-auth``.
         args: more command-line options, e.g. ``["--region", "us-east-1"]``.
+        api_keys: OpenLineage API keys (``Authorization: Bearer``) -> account ID, written to
+            the credentials file beside ``credentials``.
         startup_timeout: seconds to wait for ``GET /health`` to answer.
 
     The process is started by :meth:`start` (or ``with``) and always ended by :meth:`stop`.
@@ -50,9 +52,11 @@ class ServerProcess:
         credentials: Mapping[str, str | tuple[str, str]] | None = None,
         args: Sequence[str] = (),
         startup_timeout: float = 60.0,
+        api_keys: Mapping[str, str] | None = None,
     ) -> None:
         self.store = store
         self.credentials = dict(credentials) if credentials is not None else None
+        self.api_keys = dict(api_keys or {})
         self.args = list(args)
         self.startup_timeout = startup_timeout
         self.port = 0
@@ -74,9 +78,15 @@ class ServerProcess:
             command.append("--no-auth")
         else:
             creds_file = tmp / "credentials.json"
-            creds_file.write_text(_credentials_json(self.credentials), encoding="utf-8")
+            creds_file.write_text(
+                _credentials_json(self.credentials, self.api_keys), encoding="utf-8"
+            )
             command += ["--credentials", str(creds_file)]
-        env = {k: v for k, v in os.environ.items() if k != "MLLINEAGE_CREDENTIALS"}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("MLLINEAGE_CREDENTIALS", "MLLINEAGE_API_KEYS")
+        }
         # A port picked here can be taken before the child binds it: try a few.
         for _attempt in range(5):
             self.port = free_port()
@@ -144,11 +154,15 @@ class ServerProcess:
         self.stop()
 
 
-def _credentials_json(credentials: Mapping[str, str | tuple[str, str]]) -> str:
+def _credentials_json(
+    credentials: Mapping[str, str | tuple[str, str]], api_keys: Mapping[str, str]
+) -> str:
     import json
 
-    entries = {}
+    entries: dict[str, dict[str, str]] = {}
     for key, value in credentials.items():
         secret, account = (value, DEFAULT_ACCOUNT_ID) if isinstance(value, str) else value
         entries[key] = {"secret_access_key": secret, "account_id": account}
+    for number, (api_key, account) in enumerate(api_keys.items(), start=1):
+        entries[f"openlineage-{number}"] = {"api_key": api_key, "account_id": account}
     return json.dumps(entries)

@@ -15,7 +15,8 @@ input dataset      the version read (named by its version facet, else the latest
                    version, else none) seen through its *read partition*: an artifact (type
                    ``DataSetRead``) per version and UTC day that ``ContributedTo`` the run and
                    that the version (or the dataset's unversioned artifact) is ``SameAs``
-parent run facet   the run's action ``AssociatedWith`` its parent's action
+parent run facet   the parent run's action ``AssociatedWith`` the run's action (so a parent is
+                   upstream of its children's outputs, not downstream of their inputs)
 =================  ==========================================================================
 
 The associations-per-entity limit (1,000): the busy vertices are versions and runs. Every
@@ -133,7 +134,7 @@ def map_run(store: Store, run_id: str) -> None:
         if output not in near.outputs:
             ops.link(store, arn, output, "Produced")
     if parent is not None:
-        ops.link(store, arn, parent, "AssociatedWith")
+        ops.link(store, parent, arn, "AssociatedWith")
 
 
 class _Near:
@@ -151,17 +152,16 @@ def _neighbours(store: Store, arn: str) -> _Near:
     near = _Near()
     for edge in graph["Edges"]:
         src, dst = edge["SourceArn"], edge["DestinationArn"]
-        if dst == arn and edge["AssociationType"] == "ContributedTo" and src in vertices:
-            uri = vertices[src]["Properties"].get("source_uri")
-            if uri:
-                near.inputs.add(uri)
+        if dst == arn and src in vertices:
+            if edge["AssociationType"] == "ContributedTo":
+                near.inputs.add(vertices[src]["Properties"].get("source_uri", ""))
+            elif vertices[src].get("LineageType") == "Action":
+                near.linked.add("parent")
         elif src == arn and edge["AssociationType"] == "Produced":
             near.outputs.add(dst)
         elif src == arn and dst in vertices:
-            kind = vertices[dst]["Properties"].get("context_type") or (
-                "parent" if vertices[dst].get("LineageType") == "Action" else None
-            )
-            near.linked.add("day" if kind == JOB_DAY_TYPE else str(kind))
+            if vertices[dst]["Properties"].get("context_type") == JOB_DAY_TYPE:
+                near.linked.add("day")
     return near
 
 
