@@ -22,7 +22,7 @@ from mllineage.server.testing import ServerProcess
 from mllineage.store.base import Store
 from mllineage.store.http import HttpStore
 
-POOL = 24
+POOL = 200
 
 
 @dataclass(frozen=True)
