@@ -153,29 +153,42 @@ def graph_size(store: Store) -> dict[str, int]:
 
 
 def export_state(store: Store) -> Any:
-    """Everything the account holds, comparable across runs (no times)."""
+    """The account's export (``mllineage export``: every entity with its times and every
+    association) and the IDs of its raw events."""
+    from mllineage.api.transfer import export_records
     from mllineage.capture.openlineage.ingest import kept_events
 
-    def strip(d: dict[str, Any]) -> dict[str, Any]:
-        drop = {
-            "CreationTime",
-            "LastModifiedTime",
-            "CreatedBy",
-            "LastModifiedBy",
-            "ResponseMetadata",
-        }
-        return {k: v for k, v in d.items() if k not in drop}
+    records = [r for r in export_records(store) if r["record"] != "header"]
+    return records, sorted(info.event_id for info in kept_events(store))
 
-    entities = {}
-    for kind in ("artifact", "action", "context"):
-        for item in store.paginate(
-            "list_entity_details", "Entities", EntityKind=kind, MaxResults=100
-        ):
-            arn = item.get("ArtifactArn") or item.get("ActionArn") or item.get("ContextArn")
-            entities[arn] = strip(item)
-    edges = {
-        (a["SourceArn"], a["DestinationArn"], a["AssociationType"])
-        for a in store.paginate("list_associations", "AssociationSummaries", MaxResults=100)
-    }
-    events = sorted(info.event_id for info in kept_events(store))
-    return entities, edges, events
+
+def replay_shuffled(server: ServerProcess, account: OlAccount, seed: int = 21) -> int:
+    """Must hold 4: send every kept event of the account again, in a shuffled order, through
+    the endpoint, then map them all again (``mllineage openlineage replay``); the export must
+    not change. Returns the number of events."""
+    import random
+
+    import httpx
+
+    from mllineage.capture.openlineage import replay
+
+    store = reader(server, account)
+    before = export_state(store)
+    events = [item["Event"] for item in store.paginate("list_openlineage_events", "Events")]
+    random.Random(seed).shuffle(events)
+    for text in events:
+        reply = httpx.post(
+            f"{server.url}/api/v1/lineage",
+            content=text.encode(),
+            headers={
+                "Authorization": f"Bearer {account.api_key}",
+                "Content-Type": "application/json",
+            },
+            timeout=60,
+        )
+        assert reply.status_code == 201, reply.text
+        assert reply.json()["created"] is False
+    assert export_state(store) == before
+    replay(store)
+    assert export_state(store) == before
+    return len(events)

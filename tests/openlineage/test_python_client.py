@@ -25,6 +25,7 @@ from tests.openlineage.support import (
     producers,
     read_by,
     reader,
+    replay_shuffled,
     run_arn,
 )
 
@@ -81,3 +82,4 @@ def test_pipeline_from_the_python_client(ol_server: ServerProcess, ol_account: O
     }
     assert children == {run_arn(session, r) for r in (first.extract, first.transform, first.train)}
     assert graph_size(store) == {"artifact": 13, "action": 8, "context": 12, "associations": 40}
+    assert replay_shuffled(ol_server, ol_account) == 16

@@ -100,18 +100,23 @@ def find_artifact(
     return None
 
 
-def ensure_artifact(store: Store, request: dict[str, Any]) -> tuple[str, bool]:
+def ensure_artifact(
+    store: Store, request: dict[str, Any], *, shared: bool = False
+) -> tuple[str, bool]:
     """The ARN of the artifact with ``request``'s source, created from ``request`` if there is
-    none; and whether it was created now."""
+    none; and whether it was created now. ``shared``: it most likely exists (look first)."""
+    wanted = source_types(request["Source"])
+    uri, kind = request["Source"]["SourceUri"], request["ArtifactType"]
+    if shared:
+        found = find_artifact(store, uri, kind, lambda t: t == wanted)
+        if found is not None:
+            return found, False
     try:
         return str(store.create_artifact(**request)["ArtifactArn"]), True
     except ValidationException as error:
         if not is_exists_error(error):
             raise
-    wanted = source_types(request["Source"])
-    found = find_artifact(
-        store, request["Source"]["SourceUri"], request["ArtifactType"], lambda t: t == wanted
-    )
+    found = find_artifact(store, uri, kind, lambda t: t == wanted)
     if found is None:  # (deleted again since: a concurrent writer)
         raise ValidationException(
             f"artifact with source {request['Source']['SourceUri']!r} exists but was not found"

@@ -205,8 +205,9 @@ def _ensure_job(store: Store, namespace: str, name: str, info: EventInfo | None)
         request["Description"] = description
     arn, current = ops.ensure_named(store, "context", request)
     if current is not None and info is not None:
-        have = (current.get("Properties") or {}).get("openlineage.facets_of", "")
-        if properties["openlineage.facets_of"] > have:
+        have = current.get("Properties") or {}
+        newer = properties["openlineage.facets_of"] > have.get("openlineage.facets_of", "")
+        if newer and any(have.get(k) != v for k, v in properties.items() if "facets_of" not in k):
             ops.update_named(store, "context", current, properties)
     return arn
 
@@ -217,9 +218,10 @@ class _Day:
 
     def __init__(self, store: Store, namespace: str, name: str, day: str) -> None:
         self.namespace, self.name, self.day = namespace, name, day
-        self.first = self.segment(store, 1)
+        self.first, self.made = self.segment(store, 1)
 
-    def segment(self, store: Store, number: int) -> str:
+    def segment(self, store: Store, number: int) -> tuple[str, bool]:
+        """The context of segment ``number``, and whether it was made now."""
         base = job_context_name(self.namespace, self.name)
         request = {
             "ContextName": f"{base}-{self.day.replace('-', '')}{_segment_suffix(number)}",
@@ -230,12 +232,14 @@ class _Day:
                 "openlineage.segment": str(number),
             },
         }
-        return ops.ensure_named(store, "context", request)[0]
+        arn, existed = ops.ensure_named(store, "context", request)
+        return arn, existed is None
 
     def join(self, store: Store, member: str, job: str) -> None:
         for number in range(1, _MAX_SEGMENTS + 1):
-            day = self.first if number == 1 else self.segment(store, number)
-            ops.link(store, day, job, "AssociatedWith")
+            day, made = (self.first, self.made) if number == 1 else self.segment(store, number)
+            if made:  # (one that existed was linked to the job when it was made)
+                ops.link(store, day, job, "AssociatedWith")
             if _link_or_full(store, member, day, "AssociatedWith", day):
                 return
         raise ResourceLimitExceeded(
@@ -293,14 +297,16 @@ class _Read:
 
     def __init__(self, ref: DatasetRef, key: str | None, version: str, day: str) -> None:
         self.ref, self.key, self.version, self.day = ref, key, version, day
-        self.partition: str | None = None
+        self.partition: tuple[str, bool] | None = None
 
     def bind(self, store: Store, run: str) -> None:
         for number in range(1, _MAX_SEGMENTS + 1):
-            partition = self.partition if number == 1 else None
-            if partition is None:
-                partition = _ensure_partition(store, self.ref, self.key, self.day, number)
-            ops.link(store, self.version, partition, "SameAs")
+            found = self.partition if number == 1 else None
+            if found is None:
+                found = _ensure_partition(store, self.ref, self.key, self.day, number)
+            partition, made = found
+            if made:  # (one that existed was linked to its version when it was made)
+                ops.link(store, self.version, partition, "SameAs")
             if _link_or_full(store, partition, run, "ContributedTo", partition):
                 return
         raise ResourceLimitExceeded(
@@ -332,7 +338,7 @@ def _ensure_version(store: Store, ref: DatasetRef, key: str) -> str:
         "Source": {"SourceUri": ref.uri, "SourceTypes": [_source_type(version_type(key))]},
         "Properties": _dataset_base(ref, key) | dataset_properties(ref.dataset),
     }
-    return ops.ensure_artifact(store, request)[0]
+    return ops.ensure_artifact(store, request, shared=True)[0]
 
 
 def _latest_version(store: Store, uri: str, own: set[str]) -> tuple[str | None, str | None]:
@@ -354,7 +360,7 @@ def _latest_version(store: Store, uri: str, own: set[str]) -> tuple[str | None, 
 
 def _ensure_partition(
     store: Store, ref: DatasetRef, key: str | None, day: str, segment: int
-) -> str:
+) -> tuple[str, bool]:
     types = [version_type(key)] if key is not None else []
     types.append(("Custom", f"{READ_PARTITION_TYPE}{day}{_segment_suffix(segment)}"))
     properties = _dataset_base(ref, key) | {"openlineage.read_day": day}
@@ -364,7 +370,7 @@ def _ensure_partition(
         "Source": {"SourceUri": ref.uri, "SourceTypes": [_source_type(t) for t in types]},
         "Properties": properties,
     }
-    return ops.ensure_artifact(store, request)[0]
+    return ops.ensure_artifact(store, request, shared=True)
 
 
 def _ensure_root(store: Store, dataset: dict[str, Any], info: EventInfo | None) -> str:
@@ -381,7 +387,7 @@ def _ensure_root(store: Store, dataset: dict[str, Any], info: EventInfo | None) 
         "Source": {"SourceUri": ref.uri},
         "Properties": properties,
     }
-    arn, created = ops.ensure_artifact(store, request)
+    arn, created = ops.ensure_artifact(store, request, shared=True)
     if not created and info is not None:
         have = store.describe_artifact(ArtifactArn=arn).get("Properties") or {}
         if properties["openlineage.facets_of"] > have.get("openlineage.facets_of", ""):
