@@ -44,8 +44,18 @@ def ol_account(index: int) -> OlAccount:
     )
 
 
-def start_server(store_url: str, *args: str) -> ServerProcess:
-    accounts = [ol_account(i) for i in range(POOL)]
+def fresh_ol_account() -> OlAccount:
+    """An account no other test uses (the test PostgreSQL database outlives a test run)."""
+    import secrets
+
+    from tests.conftest import fresh_account_id
+
+    token = secrets.token_hex(8)
+    return OlAccount(f"ol-fresh-{token}", f"AKIDF{token}", f"secret-{token}", fresh_account_id())
+
+
+def start_server(store_url: str, *args: str, extra: tuple[OlAccount, ...] = ()) -> ServerProcess:
+    accounts = [ol_account(i) for i in range(POOL)] + list(extra)
     return ServerProcess(
         store_url,
         credentials={a.access_key: (a.secret_key, a.account_id) for a in accounts},
