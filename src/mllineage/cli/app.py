@@ -1,8 +1,8 @@
 """The ``mllineage`` command line.
 
 Commands: ``ls``, ``show``, ``query``, ``graph``, ``export``, ``import``, ``history``,
-``demo``, ``db upgrade``, ``serve`` and ``version``. Every command reads the store from
-``--store``, else ``MLLINEAGE_URL``, else the embedded SQLite file. Errors are one line on
+``openlineage``, ``demo``, ``db upgrade``, ``serve`` and ``version``. Every command reads the
+store from ``--store``, else ``MLLINEAGE_URL``, else the embedded SQLite file. Errors are one line on
 stderr and a non-zero exit code: 2 for a mistake in the command line, 1 for anything else;
 ``--debug`` shows the traceback instead.
 """
@@ -26,6 +26,7 @@ from mllineage.cli.common import (
 )
 from mllineage.cli.graph import graph, query
 from mllineage.cli.history import history
+from mllineage.cli.openlineage import openlineage_app
 from mllineage.cli.transfer import export, import_
 from mllineage.errors import ClientError
 from mllineage.version import __version__
@@ -45,6 +46,7 @@ app.command()(export)
 app.command(name="import")(import_)
 app.command()(history)
 app.add_typer(db_app, name="db")
+app.add_typer(openlineage_app, name="openlineage")
 
 
 @app.callback()

@@ -10,6 +10,7 @@ Example:
 from mllineage.capture.openlineage.ingest import (
     Ingested,
     Summary,
+    count_events,
     import_files,
     ingest,
     kept_events,
@@ -35,6 +36,7 @@ __all__ = [
     "RUN_TYPE",
     "Ingested",
     "Summary",
+    "count_events",
     "dataset_uri",
     "import_files",
     "ingest",
