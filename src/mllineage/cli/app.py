@@ -2,9 +2,9 @@
 
 Commands: ``ls``, ``show``, ``query``, ``graph``, ``export``, ``import``, ``history``,
 ``openlineage``, ``demo``, ``db upgrade``, ``serve`` and ``version``. Every command reads the
-store from ``--store``, else ``MLLINEAGE_URL``, else the embedded SQLite file. Errors are one line on
-stderr and a non-zero exit code: 2 for a mistake in the command line, 1 for anything else;
-``--debug`` shows the traceback instead.
+store from ``--store``, else ``MLLINEAGE_URL``, else the embedded SQLite file. Errors are one
+line on stderr and a non-zero exit code: 2 for a mistake in the command line, 1 for anything
+else; ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations

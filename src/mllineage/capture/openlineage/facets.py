@@ -11,14 +11,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from mllineage import limits
+from mllineage.validation import CONTROL_RE
 
 _ELLIPSIS = "…"
 
 
 def clip(value: Any, length: int = limits.PROPERTY_VALUE_MAX_LENGTH) -> str:
-    """``value`` as text of at most ``length`` characters (never empty)."""
-    text = " ".join(str(value).split()) if not isinstance(value, str) else value
-    text = text if text.strip() else "-"
+    """``value`` as one line of text of at most ``length`` characters, never empty (runs of
+    white space become one space, other control characters go: property rules)."""
+    text = CONTROL_RE.sub("", " ".join(str(value).split())) or "-"
     return text if len(text) <= length else text[: length - 1] + _ELLIPSIS
 
 
