@@ -423,16 +423,26 @@ class Database:
 
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """One write transaction around every store call made in the block."""
+        """One write transaction around every store call made in the block.
+
+        A transient conflict inside it (a deadlock PostgreSQL broke) rolls the whole block
+        back and surfaces as ``ConflictException``: the caller may run the block again."""
         if self._batch.get() is not None:
             yield  # nested: the outer batch commits
             return
-        with self._connection(write=True) as conn:
-            token = self._batch.set(conn)
-            try:
-                yield
-            finally:
-                self._batch.reset(token)
+        try:
+            with self._connection(write=True) as conn:
+                token = self._batch.set(conn)
+                try:
+                    yield
+                finally:
+                    self._batch.reset(token)
+        except DBAPIError as error:
+            if not _is_transient(error):
+                raise
+            raise ConflictException(
+                "the batch conflicted with concurrent writers and was rolled back; run it again"
+            ) from error
 
     # -- schema -----------------------------------------------------------------------------
     def current_revision(self, conn: Connection) -> str | None:
