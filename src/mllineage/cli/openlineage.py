@@ -85,8 +85,9 @@ def list_events(
         echo(json.dumps([{**e, "Event": json.loads(e["Event"])} for e in events], indent=2))
         return
     table = Table(box=box.SIMPLE_HEAD, title=f"{len(events)} OpenLineage events")
-    for column in ("event time", "type", "job", "run", "event id"):
+    for column in ("event time", "type", "job", "run"):
         table.add_column(column)
+    table.add_column("event id", overflow="fold")  # (whole, to copy into `openlineage event`)
     for event in events:
         job_name = f"{event.get('JobNamespace', '')}/{event.get('JobName', '')}".strip("/")
         table.add_row(
