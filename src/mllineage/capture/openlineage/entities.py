@@ -38,13 +38,14 @@ def describe_named(store: Store, kind: str, name: str) -> dict[str, Any] | None:
 
 
 def ensure_named(
-    store: Store, kind: str, request: dict[str, Any]
+    store: Store, kind: str, request: dict[str, Any], *, missing: bool = False
 ) -> tuple[str, dict[str, Any] | None]:
     """The ARN of the action or context that ``request`` (a Create request) names, created
-    from ``request`` if it does not exist, and its Describe response if it existed before."""
+    from ``request`` if it does not exist, and its Describe response if it existed before.
+    ``missing``: it was just found missing (create at once)."""
     noun = _NOUN[kind]
     name = request[f"{noun}Name"]
-    found = describe_named(store, kind, name)
+    found = None if missing else describe_named(store, kind, name)
     if found is None:
         try:
             made = getattr(store, f"create_{kind}")(**request)

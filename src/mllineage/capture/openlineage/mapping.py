@@ -114,7 +114,10 @@ def map_run(store: Store, run_id: str) -> None:
     # Every entity first, then the associations: a writer holds PostgreSQL's DAG lock from its
     # first association on, so it must not then wait for an entity that another writer, itself
     # waiting for that lock, has made and not yet committed.
-    outputs = {uri: _ensure_output(store, view, ref) for uri, ref in sorted(view.outputs.items())}
+    outputs = {
+        uri: _ensure_output(store, view, ref, near.outputs)
+        for uri, ref in sorted(view.outputs.items())
+    }
     reads = [
         _plan_read(store, view, ref)
         for uri, ref in sorted(view.inputs.items())
@@ -130,19 +133,21 @@ def map_run(store: Store, run_id: str) -> None:
         day.join(store, arn, job)
     for read in reads:
         read.bind(store, arn)
+    produced = {known for known, _ in near.outputs.values()}
     for output in outputs.values():
-        if output not in near.outputs:
+        if output not in produced:
             ops.link(store, arn, output, "Produced")
     if parent is not None:
         ops.link(store, parent, arn, "AssociatedWith")
 
 
 class _Near:
-    """What the run's action is linked to already (inputs by URI, outputs by ARN)."""
+    """What the run's action is linked to already: its inputs' URIs, its outputs (ARN and
+    properties, by URI and version), whether its day context and its parent."""
 
     def __init__(self) -> None:
         self.inputs: set[str] = set()
-        self.outputs: set[str] = set()
+        self.outputs: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
         self.linked: set[str] = set()
 
 
@@ -157,8 +162,10 @@ def _neighbours(store: Store, arn: str) -> _Near:
                 near.inputs.add(vertices[src]["Properties"].get("source_uri", ""))
             elif vertices[src].get("LineageType") == "Action":
                 near.linked.add("parent")
-        elif src == arn and edge["AssociationType"] == "Produced":
-            near.outputs.add(dst)
+        elif src == arn and edge["AssociationType"] == "Produced" and dst in vertices:
+            props = vertices[dst]["Properties"]
+            key = (props.get("source_uri", ""), props.get("openlineage.version", ""))
+            near.outputs[key] = (dst, props)
         elif src == arn and dst in vertices:
             if vertices[dst]["Properties"].get("context_type") == JOB_DAY_TYPE:
                 near.linked.add("day")
@@ -180,7 +187,7 @@ def _ensure_run_action(
         "Properties": view.properties,
     }
     if current is None:
-        arn, current = ops.ensure_named(store, "action", request)
+        arn, current = ops.ensure_named(store, "action", request, missing=True)
     else:
         arn = str(current["ActionArn"])
     if current is not None:
@@ -258,23 +265,34 @@ def _link_or_full(store: Store, source: str, destination: str, kind: str, busy: 
     return True
 
 
-def _ensure_output(store: Store, view: RunView, ref: DatasetRef) -> str:
+def _ensure_output(
+    store: Store,
+    view: RunView,
+    ref: DatasetRef,
+    produced: dict[tuple[str, str], tuple[str, dict[str, str]]],
+) -> str:
+    """The version the run wrote, its properties up to date (``produced``: what the run is
+    known to have produced, with the properties it has)."""
     key = ref.version or f"run:{view.run_id}"
     properties = _dataset_base(ref, key) | dataset_properties(ref.dataset)
     properties["openlineage.run_id"] = view.run_id
-    request = {
-        "ArtifactName": clip(ref.name, 120),
-        "ArtifactType": DATASET_TYPE,
-        "Source": {"SourceUri": ref.uri, "SourceTypes": [_source_type(version_type(key))]},
-        "Properties": properties,
-    }
-    arn, created = ops.ensure_artifact(store, request)
-    if not created:
-        current = store.describe_artifact(ArtifactArn=arn)
-        have = current.get("Properties") or {}
-        changed = {k: v for k, v in properties.items() if have.get(k) != v}
-        if changed:
-            store.update_artifact(ArtifactArn=arn, Properties=changed)
+    known = produced.get((ref.uri, properties["openlineage.version"]))
+    if known is not None:
+        arn, have = known
+    else:
+        request = {
+            "ArtifactName": clip(ref.name, 120),
+            "ArtifactType": DATASET_TYPE,
+            "Source": {"SourceUri": ref.uri, "SourceTypes": [_source_type(version_type(key))]},
+            "Properties": properties,
+        }
+        arn, created = ops.ensure_artifact(store, request)
+        if created:
+            return arn
+        have = store.describe_artifact(ArtifactArn=arn).get("Properties") or {}
+    changed = {k: v for k, v in properties.items() if have.get(k) != v}
+    if changed:
+        store.update_artifact(ArtifactArn=arn, Properties=changed)
     return arn
 
 
