@@ -178,8 +178,6 @@ def replay_shuffled(server: ServerProcess, account: OlAccount, seed: int = 21) -
     not change. Returns the number of events."""
     import random
 
-    import httpx
-
     from mllineage.capture.openlineage import replay
 
     store = reader(server, account)
@@ -187,18 +185,22 @@ def replay_shuffled(server: ServerProcess, account: OlAccount, seed: int = 21) -
     events = [item["Event"] for item in store.paginate("list_openlineage_events", "Events")]
     random.Random(seed).shuffle(events)
     for text in events:
-        reply = httpx.post(
-            f"{server.url}/api/v1/lineage",
-            content=text.encode(),
-            headers={
-                "Authorization": f"Bearer {account.api_key}",
-                "Content-Type": "application/json",
-            },
-            timeout=60,
-        )
+        reply = post_event(server, account, text)
         assert reply.status_code == 201, reply.text
         assert reply.json()["created"] is False
     assert export_state(store) == before
     replay(store)
     assert export_state(store) == before
     return len(events)
+
+
+def post_event(server: ServerProcess, account: OlAccount, text: str) -> Any:
+    """POST an event's JSON text to the server's OpenLineage route with the account's key."""
+    import httpx
+
+    return httpx.post(
+        f"{server.url}/api/v1/lineage",
+        content=text.encode(),
+        headers={"Authorization": f"Bearer {account.api_key}", "Content-Type": "application/json"},
+        timeout=120,
+    )

@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import pytest
 
 from mllineage.capture.openlineage import DATASET_TYPE, READ_TYPE, RUN_TYPE, run_action_name
 from mllineage.server.testing import ServerProcess
 from tests.openlineage.events import new_run, run_event
-from tests.openlineage.support import fresh_ol_account, reader, start_server
+from tests.openlineage.support import fresh_ol_account, post_event, reader, start_server
 
 POSTGRES_URL = os.environ.get("MLLINEAGE_TEST_POSTGRES_URL")
 
@@ -63,16 +62,7 @@ def test_concurrent_events_of_runs_duplicate_nothing(server: ServerProcess) -> N
     texts += texts  # every event twice
 
     def send(text: str) -> int:
-        reply = httpx.post(
-            f"{server.url}/api/v1/lineage",
-            content=text.encode(),
-            headers={
-                "Authorization": f"Bearer {account.api_key}",
-                "Content-Type": "application/json",
-            },
-            timeout=120,
-        )
-        return reply.status_code
+        return int(post_event(server, account, text).status_code)
 
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(send, texts))
