@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import re
 import statistics
@@ -137,11 +138,13 @@ def run(store: str | None, counts: list[int], total: int, repeats: int) -> list[
     return rows
 
 
-def table(rows: list[dict[str, Any]], store: str) -> str:
+def table(rows: list[dict[str, Any]], store: str, load: tuple[float, float]) -> str:
     lines = [
         f"Measured by `python bench/openlineage_bench.py` on {time.strftime('%Y-%m-%d')} "
-        f"({platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
-        f"store: {store}; each repeat {rows[0]['events']:,} events into an empty account):",
+        f"({platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
+        f"{platform.python_version()}, store: {store}; each repeat {rows[0]['events']:,} events "
+        f"into an empty account; load average {load[0]:.1f} before and {load[1]:.1f} after, "
+        "from other work on the machine):",
         "",
         "| clients | events/s (median) | range of the repeats | latency p50 | latency p99 |",
         "| --- | --- | --- | --- | --- |",
@@ -163,9 +166,10 @@ def main() -> None:
     parser.add_argument("--store", help="a postgresql:// URL (default: a new SQLite file)")
     parser.add_argument("--write-docs", action="store_true", help="update docs/openlineage.md")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     rows = run(args.store, args.clients, args.events, args.repeats)
     store = "PostgreSQL" if args.store else "SQLite file (WAL)"
-    text = table(rows, store)
+    text = table(rows, store, (load_before, os.getloadavg()[0]))
     print(text)
     print(json.dumps(rows, indent=2))
     if args.write_docs:
