@@ -15,11 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from mllineage.store.base import Store
 from mllineage.store.http import HttpStore
 from mllineage.store.sql.store import SqlStore
 from tests.server.support import HttpBackend, other_http_account
+
+# Hypothesis checks behaviour here, not speed: on a loaded 2-core machine its deadline and
+# too-slow health check failed examples that were right, only late.
+settings.register_profile("mllineage", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("mllineage")
 
 POSTGRES_URL = os.environ.get("MLLINEAGE_TEST_POSTGRES_URL")
 NO_POSTGRES = "MLLINEAGE_TEST_POSTGRES_URL is not set"

@@ -17,15 +17,17 @@ from mllineage.capture import hashing
 from mllineage.capture.hashing import HashCache, content_hash
 
 GIB = 1 << 30
-HAS_PROC_IO = sys.platform == "linux" and os.path.exists("/proc/self/io")
+HAS_PROC_IO = sys.platform == "linux" and os.path.exists("/proc/thread-self/io")
 
 
 def bytes_read() -> int:
-    """What this process has read so far through read()-like calls (Linux's ``rchar``)."""
-    for line in Path("/proc/self/io").read_text().splitlines():
+    """What this thread has read so far through read()-like calls (Linux's ``rchar``). The
+    thread's own count, not the process's: pytest-xdist's channel to the controller reads in
+    a thread of its own, whenever the controller sends work."""
+    for line in Path("/proc/thread-self/io").read_text().splitlines():
         if line.startswith("rchar:"):
             return int(line.split()[1])
-    raise AssertionError("no rchar in /proc/self/io")
+    raise AssertionError("no rchar in /proc/thread-self/io")
 
 
 def settled(path: Path) -> Path:
