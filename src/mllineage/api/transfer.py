@@ -332,23 +332,28 @@ def _restore(store: Store, body: list[Any], summary: ImportSummary) -> None:
                 }
             )
         else:
-            arn = record[f"{_NOUN[kind]}Arn"]
-            position[arn] = len(entities)
-            entry = {m: record[m] for m in _CREATE_MEMBERS[kind] if m in record}
-            if record.get("Tags"):
-                entry["Tags"] = record["Tags"]
-            entry.update(EntityKind=kind, Arn=arn)
-            entry.update(
-                {
-                    m: record[m]
-                    for m in ("CreationTime", "CreatedBy", "LastModifiedTime", "LastModifiedBy")
-                    if m in record
-                }
-            )
-            entities.append(entry)
+            position[record[f"{_NOUN[kind]}Arn"]] = len(entities)
+            entities.append(restore_entry(kind, record))
         summary.counts[kind] += 1
     answer = store.put_lineage(Entities=entities, Associations=associations, Restore=True)
     summary.arn_map.update(zip(position, answer["Arns"], strict=True))
+
+
+def restore_entry(kind: str, described: dict[str, Any]) -> dict[str, Any]:
+    """A ``PutLineage(Restore=True)`` entity from a Describe response of ``kind`` (plus its
+    ``Tags``): the entity as it was, with its ARN, times and creators."""
+    entry = {m: described[m] for m in _CREATE_MEMBERS[kind] if m in described}
+    if described.get("Tags"):
+        entry["Tags"] = described["Tags"]
+    entry.update(EntityKind=kind, Arn=described[f"{_NOUN[kind]}Arn"])
+    entry.update(
+        {
+            m: described[m]
+            for m in ("CreationTime", "CreatedBy", "LastModifiedTime", "LastModifiedBy")
+            if m in described
+        }
+    )
+    return entry
 
 
 def _import_line(store: Store, record: dict[str, Any], summary: ImportSummary) -> None:

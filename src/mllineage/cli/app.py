@@ -26,8 +26,9 @@ from mllineage.cli.common import (
 )
 from mllineage.cli.graph import graph, query
 from mllineage.cli.history import history
+from mllineage.cli.importers import import_app
 from mllineage.cli.openlineage import openlineage_app
-from mllineage.cli.transfer import export, import_
+from mllineage.cli.transfer import export
 from mllineage.errors import ClientError
 from mllineage.version import __version__
 
@@ -43,7 +44,7 @@ app.command()(show)
 app.command()(query)
 app.command()(graph)
 app.command()(export)
-app.command(name="import")(import_)
+app.add_typer(import_app, name="import")
 app.command()(history)
 app.add_typer(db_app, name="db")
 app.add_typer(openlineage_app, name="openlineage")

@@ -16,7 +16,8 @@ from mllineage.cli.common import StoreOption, err_console, note, open_session
 
 
 @contextmanager
-def _progress(description: str, total: int | None) -> Iterator[Progress]:
+def progress_bar(description: str, total: int | None) -> Iterator[Progress]:
+    """A progress bar on stderr when it is a terminal; nothing at all in a pipe."""
     columns = [SpinnerColumn(), TextColumn("{task.description}")]
     if total is not None:
         columns += [BarColumn(), MofNCompleteColumn()]
@@ -45,7 +46,7 @@ def export(
 
     Example: mllineage export backup.jsonl
     """
-    with open_session(store) as session, _progress("exporting", None) as progress:
+    with open_session(store) as session, progress_bar("exporting", None) as progress:
         task = progress.add_task("exporting", total=None)
         summary = export_store(session, str(file), lambda n: progress.update(task, completed=n))
     note(f"exported {_counts(summary.counts)} to {file}")
@@ -78,7 +79,7 @@ def import_(
         with file.open(encoding="utf-8") as handle:
             body = read_export(handle)
     total = None if body is None else len(body)
-    with open_session(store) as session, _progress("importing", total) as progress:
+    with open_session(store) as session, progress_bar("importing", total) as progress:
         if session.url.startswith(("http://", "https://")):
             note(
                 "warning: through a server, an import into another region or account goes "

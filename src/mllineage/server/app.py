@@ -30,6 +30,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mllineage.errors import ClientError, InternalFailure, ValidationException
+from mllineage.server import mlflow_webhook
 from mllineage.server.api_keys import ApiKeys
 from mllineage.server.auth import Caller, Credential, SignedRequest, SigV4Verifier
 from mllineage.server.openlineage import OpenLineageEndpoint
@@ -293,6 +294,8 @@ def create_app(
     session_max_age: int = SESSION_MAX_AGE_SECONDS,
     ui_static_dir: Path = STATIC_DIR,
     api_keys: ApiKeys | None = None,
+    mlflow_webhook_secret: str | None = None,
+    mlflow_tracking_uri: str | None = None,
 ) -> Starlette:
     """The mllineage server as an ASGI application.
 
@@ -310,6 +313,9 @@ def create_app(
         ui_static_dir: the built web UI (``index.html`` and ``assets/``).
         api_keys: the bearer keys of ``POST /api/v1/lineage`` (OpenLineage events); with
             ``auth`` and no keys, that route refuses every event.
+        mlflow_webhook_secret: serve MLflow's registry webhooks signed with this secret at
+            ``POST /mlflow/webhook`` (:mod:`mllineage.server.mlflow_webhook`).
+        mlflow_tracking_uri: the MLflow server those webhooks come from (read for the runs).
 
     Example:
         >>> from mllineage.store.sql.store import SqlStore
@@ -371,6 +377,13 @@ def create_app(
             Route("/health", health, methods=["GET", "HEAD"]),
             *openlineage.routes(),
             *ui.routes(),
+            *(
+                mlflow_webhook.routes(
+                    store, mlflow_webhook_secret, mlflow_tracking_uri, api.read_body
+                )
+                if mlflow_webhook_secret
+                else []
+            ),
         ],
         exception_handlers={HTTPException: http_error},
     )

@@ -81,6 +81,8 @@ def build_app(config: dict[str, Any]) -> Any:
         max_bulk_body_bytes=config["max_bulk_body_bytes"],
         session_key=config.get("session_key"),
         api_keys=api_keys,
+        mlflow_webhook_secret=config.get("mlflow_webhook_secret"),
+        mlflow_tracking_uri=config.get("mlflow_tracking_uri"),
     )
 
 
@@ -175,6 +177,24 @@ def serve(
         float,
         typer.Option(min=0.001, help="Seconds a lineage query may run before it is refused."),
     ] = limits.QUERY_TIMEOUT_SECONDS,
+    mlflow_webhook_secret: Annotated[
+        str | None,
+        typer.Option(
+            envvar="MLLINEAGE_MLFLOW_WEBHOOK_SECRET",
+            help="Receive MLflow's model registry webhooks signed with this secret at "
+            "POST /mlflow/webhook (default $MLLINEAGE_MLFLOW_WEBHOOK_SECRET; off when unset).",
+            show_default=False,
+        ),
+    ] = None,
+    mlflow_tracking_uri: Annotated[
+        str | None,
+        typer.Option(
+            envvar="MLLINEAGE_MLFLOW_TRACKING_URI",
+            help="The MLflow server those webhooks come from: each delivery then imports the "
+            "version's run, datasets and model from it.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the SageMaker lineage API (boto3, the SageMaker SDK, MLLINEAGE_URL=http://...)
     and the web UI at /ui/ (sign in there with an access key and its secret)."""
@@ -203,6 +223,8 @@ def serve(
         "max_body_bytes": max_body_bytes,
         "max_bulk_body_bytes": max_bulk_body_bytes,
         "query_timeout": query_timeout,
+        "mlflow_webhook_secret": mlflow_webhook_secret,
+        "mlflow_tracking_uri": mlflow_tracking_uri,
         # Signs the web UI's session cookies; shared by the workers so each honours the
         # others' cookies, and new at every start, so a restart ends every sign-in.
         "session_key": secrets.token_urlsafe(32),
