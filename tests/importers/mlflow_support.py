@@ -85,7 +85,7 @@ class MlflowServer:
         self.stop()
 
 
-LOG_RUN = r'''
+LOG_RUN = r"""
 import sys, warnings
 warnings.simplefilter("ignore")
 import mlflow, numpy as np, pandas as pd
@@ -108,7 +108,7 @@ if register:
     version = mlflow.register_model(f"models:/{model.model_id}", register)
     print(version.version)
 print(run.info.run_id)
-'''
+"""
 
 
 def log_run(tracking_uri: str, experiment: str, seed: int, register: str = "") -> list[str]:

@@ -236,6 +236,7 @@ class _Reader:
                 encoding="utf-8",
             )
         except OSError as error:
+            self.errors.close()
             raise SourceError(
                 f"cannot run the ML Metadata reader with {self.python}: {error.strerror}; "
                 f"point --python (or ${ENV_PYTHON}) at a Python that has ml-metadata"
