@@ -12,19 +12,21 @@ must serve the source's region and account: the importer opens the target store 
 region and account (through an mllineage server, sign with a key of that account that may
 restore).
 
-Incremental: each kind is listed ``CreatedAfter`` the newest entity (or association) the
-target holds in that account, unless ``since`` says otherwise; what the target already holds
-(by ARN, or by both ends for an association) is skipped. Changes made in the source to
+Incremental: each kind is listed ``CreatedAfter`` the newest entity (or association) that
+the target holds and the source has too (so what was made in the target itself does not move
+it), unless ``since`` says otherwise; what the target already holds (by ARN, or by both ends
+for an association) is skipped. Changes made in the source to
 entities copied before (a new status, a property) are not seen by this listing.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from mllineage import validation
+from mllineage import limits, validation
 from mllineage.api.session import Session
 from mllineage.api.transfer import restore_entry
 from mllineage.capture.importers.common import (
@@ -40,6 +42,9 @@ _NOUN = {"artifact": "Artifact", "action": "Action", "context": "Context"}
 #: Entities or associations per PutLineage call.
 BATCH = 500
 _LINEAGE_KINDS = {"artifact", "action", "context"}
+#: How many of the target's newest entities are looked up in the source to find where an
+#: incremental copy starts.
+WATERMARK_PROBES = 100
 
 
 def sagemaker_client(region: str | None = None, endpoint_url: str | None = None) -> Any:
@@ -53,7 +58,7 @@ def sagemaker_client(region: str | None = None, endpoint_url: str | None = None)
         "sagemaker",
         region_name=region,
         endpoint_url=endpoint_url,
-        config=Config(retries={"mode": "adaptive", "max_attempts": 10}),
+        config=Config(retries={"mode": "adaptive", "max_attempts": 6}),
     )
 
 
@@ -90,9 +95,8 @@ class SageMakerImport:
         with self.target(*scope) as session:
             copied: set[str] = set()
             for kind in KINDS:
-                after = since or _newest(session, f"list_{kind}s", f"{_NOUN[kind]}Summaries")
-                self._entities(session, kind, after, copied)
-            after = since or _newest(session, "list_associations", "AssociationSummaries")
+                self._entities(session, kind, since or self._newest(session, kind), copied)
+            after = since or self._newest(session, "association")
             self._associations(session, after, copied)
         return self.summary
 
@@ -107,7 +111,8 @@ class SageMakerImport:
             if error.response.get("Error", {}).get("Code") in ("ResourceNotFound",):
                 raise
             raise SourceError(
-                f"{self._endpoint()} refused {operation}: {error.response['Error'].get('Message')}"
+                f"{self._endpoint()} refused {error.operation_name}: "
+                f"{error.response['Error'].get('Message')}"
             ) from None
         except BotoCoreError as error:
             raise SourceError(f"{self._endpoint()} is unreachable: {error}") from None
@@ -132,6 +137,44 @@ class SageMakerImport:
                 parsed = validation.parse_arn(summary[f"{_NOUN[kind]}Arn"], "ARN")
                 return parsed.region, parsed.account
         return None
+
+    def _newest(self, session: Session, kind: str) -> datetime | None:
+        """Where to list from: the creation time of the newest entity (or association) of
+        ``kind`` that the target holds and the source has too (so that what was made in the
+        target itself moves nothing); ``None`` (list all) when none of the newest
+        ``WATERMARK_PROBES`` is in the source."""
+        noun = "Association" if kind == "association" else _NOUN[kind]
+        held = session.store.paginate(
+            "list_associations" if kind == "association" else f"list_{kind}s",
+            f"{noun}Summaries",
+            SortBy="CreationTime",
+            SortOrder="Descending",
+            MaxResults=limits.LIST_MAX_RESULTS,
+        )
+        for summary in itertools.islice(held, WATERMARK_PROBES):
+            if self._in_source(kind, summary):
+                when: datetime = summary["CreationTime"]
+                return when
+        return None
+
+    def _in_source(self, kind: str, summary: dict[str, Any]) -> bool:
+        from botocore.exceptions import ClientError as BotoClientError
+
+        if kind == "association":
+            page = self._call(
+                "list_associations",
+                SourceArn=summary["SourceArn"],
+                DestinationArn=summary["DestinationArn"],
+                MaxResults=1,
+            )
+            return bool(page.get("AssociationSummaries"))
+        arn = summary[f"{_NOUN[kind]}Arn"]
+        ident = "ArtifactArn" if kind == "artifact" else f"{_NOUN[kind]}Name"
+        try:
+            found = self._call(f"describe_{kind}", **{ident: arn})
+        except BotoClientError:  # (ResourceNotFound)
+            return False
+        return bool(found.get("CreationTime") == summary["CreationTime"])
 
     def _described(self, kind: str, arn: str) -> dict[str, Any]:
         ident = "ArtifactArn" if kind == "artifact" else f"{_NOUN[kind]}Name"
@@ -235,12 +278,3 @@ def _held(session: Session, kind: str, arn: str) -> bool:
 
 def _held_any(session: Session, arn: str) -> bool:
     return _held(session, _kind_of(arn), arn)
-
-
-def _newest(session: Session, operation: str, key: str) -> datetime | None:
-    """The creation time of the newest entity (or association) the target holds."""
-    page = getattr(session.store, operation)(
-        SortBy="CreationTime", SortOrder="Descending", MaxResults=1
-    )
-    items = page.get(key, [])
-    return items[0]["CreationTime"] if items else None
