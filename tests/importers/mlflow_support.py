@@ -114,11 +114,12 @@ print(run.info.run_id)
 def log_run(tracking_uri: str, experiment: str, seed: int, register: str = "") -> list[str]:
     """One autologged scikit-learn run with two ``log_input`` datasets (one with a source
     location, one without), registered as a new version of ``register`` if given. Returns
-    what the script printed: the version (if registered), then the run ID."""
+    ``[run_id]``, or ``[version, run_id]`` when registered."""
     done = subprocess.run(
         [sys.executable, "-c", LOG_RUN, tracking_uri, experiment, str(seed), register],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     if done.returncode:
         raise RuntimeError(f"logging an MLflow run failed: {done.stderr[-3000:]}")
-    return done.stdout.split()
+    words = done.stdout.split()
+    return words[-2:] if register else words[-1:]

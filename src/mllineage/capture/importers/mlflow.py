@@ -6,7 +6,8 @@ import finds what the first wrote and updates it in place):
 * an experiment -> a context ``mlflow-experiment-{id}`` of type ``MLflowExperiment``;
 * a run -> an action ``mlflow-run-{run_id}`` of type ``MLflowRun``: its status, start and end
   times, user, metrics (last values), params and tags as properties (at most 30: the run's
-  own fields first, then metrics, params and tags; the summary counts what was left out);
+  own fields first, then metrics, the context of each dataset input, params and tags; the
+  summary counts what was left out);
 * a dataset input -> an artifact of type ``DataSet`` that ``ContributedTo`` the run, identified
   by its source URI and MLflow's digest (a ``Custom`` source type). A dataset with no source
   location is recorded under ``runs:/{run_id}/datasets/{name}`` and says so in its
@@ -148,8 +149,8 @@ class Mapper:
         groups = [
             own,
             _pairs(data.get("metrics"), "metric."),
-            _pairs(data.get("params"), "param."),
             contexts,
+            _pairs(data.get("params"), "param."),
             {f"tag.{k}": v for k, v in tags.items() if not k.startswith("mlflow.")},
         ]
         request: dict[str, Any] = {
