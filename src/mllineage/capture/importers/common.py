@@ -148,10 +148,10 @@ class Summary:
     def as_dict(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,
-            "added": dict(self.added),
-            "updated": dict(self.updated),
-            "unchanged": dict(self.unchanged),
-            "skipped": dict(self.skipped),
+            **{
+                name: {k: n for k, n in getattr(self, name).items() if n}
+                for name in ("added", "updated", "unchanged", "skipped")
+            },
         }
 
 
