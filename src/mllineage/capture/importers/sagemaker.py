@@ -53,7 +53,9 @@ def sagemaker_client(region: str | None = None, endpoint_url: str | None = None)
         import boto3
         from botocore.config import Config
     except ImportError:  # pragma: no cover - boto3 is missing
-        raise SourceError("importing from SageMaker needs boto3: pip install 'mllineage[sagemaker]'") from None
+        raise SourceError(
+            "importing from SageMaker needs boto3: pip install 'mllineage[sagemaker]'"
+        ) from None
     return boto3.client(
         "sagemaker",
         region_name=region,
