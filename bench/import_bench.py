@@ -31,10 +31,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.importers.mlflow_support import MlflowServer  # noqa: E402
+
 from mllineage.capture.importers.mlflow import MlflowImport  # noqa: E402
 from mllineage.capture.importers.mlmd import ENV_PYTHON, MlmdImport  # noqa: E402
 from mllineage.store.sql.store import SqlStore  # noqa: E402
-from tests.importers.mlflow_support import MlflowServer  # noqa: E402
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "import.md"
 MARKERS = ("<!-- import-bench:start -->", "<!-- import-bench:end -->")

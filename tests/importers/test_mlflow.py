@@ -26,6 +26,9 @@ from tests.importers.mlflow_support import MlflowServer, log_run
 pytest.importorskip("mlflow", reason="the MLflow tests need mlflow (the dev extra)")
 pytest.importorskip("sklearn", reason="the MLflow tests need scikit-learn (the dev extra)")
 
+# One worker runs them all, in order, on one MLflow server.
+pytestmark = pytest.mark.xdist_group("mlflow")
+
 MODEL = "churn-model"
 SECRET = "webhook-secret"
 
