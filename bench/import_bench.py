@@ -148,6 +148,7 @@ def bench_mlflow(runs: int, root: Path) -> dict[str, Any]:
 
 
 def bench_mlmd(nodes: int, root: Path, python: str) -> dict[str, Any]:
+    root.mkdir(parents=True, exist_ok=True)
     path = root / "mlmd.sqlite"
     started = time.perf_counter()
     subprocess.run([python, "-c", MLMD_BUILD, str(path), str(nodes)], check=True)
@@ -188,6 +189,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="import-bench-") as tmp:
         if args.runs:
             results["mlflow"] = bench_mlflow(args.runs, Path(tmp) / "mlflow")
+            print(json.dumps(results["mlflow"]), flush=True)
         if args.nodes and args.mlmd_python:
             results["mlmd"] = bench_mlmd(args.nodes, Path(tmp) / "mlmd", args.mlmd_python)
         elif args.nodes:

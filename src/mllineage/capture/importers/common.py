@@ -37,6 +37,7 @@ from mllineage.errors import ClientError, ResourceNotFound
 from mllineage.store.base import Store
 
 KINDS = ("artifact", "action", "context")
+_COUNTERS = ("added", "updated", "unchanged", "skipped")
 _NOUN = {"artifact": "Artifact", "action": "Action", "context": "Context"}
 
 #: Called with the number of source items done so far and the total, when known.
@@ -239,6 +240,9 @@ class Writer:
         self.owned = owned
         self._known: dict[tuple[Any, ...], _Known | None] = {}
         self._new: list[Node] = []  # the nodes the batch being written creates
+        self._fresh: set[str] = set()  # ARNs this writer created
+        self._linked: set[tuple[str, str]] = set()  # associations this writer added
+        self._optimistic = not dry_run
 
     # -- reading what the store has ---------------------------------------------------------
     def _look_up(self, node: Node) -> _Known | None:
@@ -275,23 +279,48 @@ class Writer:
             found.get("Description"),
         )
 
-    def _edge_exists(self, source: str, destination: str) -> bool:
-        page = self.store.list_associations(
-            SourceArn=source, DestinationArn=destination, MaxResults=1
-        )
-        return bool(page.get("AssociationSummaries"))
+    def _existing_edges(self, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these associations the store holds: the edges out of their sources, read
+        with depth-1 lineage queries of up to 10 sources each (a list call per pair costs
+        several times more)."""
+        sources = sorted({source for source, _ in pairs})
+        found: set[tuple[str, str]] = set()
+        for start in range(0, len(sources), limits.QUERY_MAX_START_ARNS):
+            graph = self.store.lineage_graph(
+                StartArns=sources[start : start + limits.QUERY_MAX_START_ARNS],
+                Direction="Descendants",
+                MaxDepth=1,
+                IncludeEdges=True,
+            )
+            found.update((e["SourceArn"], e["DestinationArn"]) for e in graph["Edges"])
+        return found & pairs
 
     # -- one batch --------------------------------------------------------------------------
     def write(self, batch: Batch) -> dict[tuple[Any, ...], str]:
         """Make the store hold ``batch``; returns the ARN of each node (a ``dry-run:`` stand-in
         for a node a dry run would create).
 
+        Until a batch meets an entity that exists, nodes the writer has not seen are taken as
+        new without a look-up (a first import looks nothing up); the first batch that finds
+        one is written again with look-ups, and so is every batch after it.
+
         Raises:
             ImportRefused: the store refused an item; nothing of the batch was written.
         """
+        before = {name: getattr(self.summary, name).copy() for name in _COUNTERS}
         try:
+            if self._optimistic:
+                try:
+                    with self.store.batch():
+                        return self._write(batch, optimistic=True)
+                except ClientError as error:
+                    if "already exists" not in error.message:
+                        raise
+                    self._optimistic = False
+                    for name, counts in before.items():
+                        setattr(self.summary, name, counts.copy())
             with self.store.batch():
-                return self._write(batch)
+                return self._write(batch, optimistic=False)
         except (ClientError, ValueError) as error:
             message = error.message if isinstance(error, ClientError) else str(error)
             raise ImportRefused(
@@ -299,12 +328,12 @@ class Writer:
                 "(nothing of this batch was imported)"
             ) from error
 
-    def _write(self, batch: Batch) -> dict[tuple[Any, ...], str]:
+    def _write(self, batch: Batch, optimistic: bool) -> dict[tuple[Any, ...], str]:
         arns: dict[tuple[Any, ...], str] = {}
         new: list[Node] = []
         updates: list[tuple[Node, _Known, dict[str, Any]]] = []
         for key, node in batch.nodes.items():
-            known = self._look_up(node)
+            known = self._known.get(key) if optimistic else self._look_up(node)
             if known is None:
                 new.append(node)
                 continue
@@ -329,27 +358,44 @@ class Writer:
                     arns[node.key], dict(node.request.get("Properties") or {})
                 )
             return arns
-        if new or associations:
-            entities = [{**node.request, "EntityKind": node.kind} for node in new]
-            answer = self.store.put_lineage(Entities=entities, Associations=associations)
-            for node, arn in zip(new, answer["Arns"], strict=True):
-                arns[node.key] = arn
-                self._known[node.key] = _Known(
-                    arn,
-                    dict(node.request.get("Properties") or {}),
-                    node.request.get("Status"),
-                    node.request.get("Description"),
-                )
+        self._create(new, associations, arns)
         for node, known, change in updates:
-            noun = _NOUN[node.kind]
-            ident = "ArtifactArn" if node.kind == "artifact" else f"{noun}Name"
-            getattr(self.store, f"update_{node.kind}")(**{ident: known.arn}, **change)
-            known.properties.update(change.get("Properties", {}))
-            for removed in change.get("PropertiesToRemove", []):
-                known.properties.pop(removed, None)
-            known.status = change.get("Status", known.status)
-            known.description = change.get("Description", known.description)
+            self._update(node, known, change)
         return arns
+
+    def _create(
+        self,
+        new: list[Node],
+        associations: list[dict[str, Any]],
+        arns: dict[tuple[Any, ...], str],
+    ) -> None:
+        if not new and not associations:
+            return
+        entities = [{**node.request, "EntityKind": node.kind} for node in new]
+        answer = self.store.put_lineage(Entities=entities, Associations=associations)
+        for node, arn in zip(new, answer["Arns"], strict=True):
+            arns[node.key] = arn
+            self._fresh.add(arn)
+            self._known[node.key] = _Known(
+                arn,
+                dict(node.request.get("Properties") or {}),
+                node.request.get("Status"),
+                node.request.get("Description"),
+            )
+        for edge in associations:
+            ends = [e if isinstance(e, str) else answer["Arns"][e] for e in
+                    (edge["Source"], edge["Destination"])]  # fmt: skip
+            self._linked.add((ends[0], ends[1]))
+
+    def _update(self, node: Node, known: _Known, change: dict[str, Any]) -> None:
+        noun = _NOUN[node.kind]
+        ident = "ArtifactArn" if node.kind == "artifact" else f"{noun}Name"
+        getattr(self.store, f"update_{node.kind}")(**{ident: known.arn}, **change)
+        known.properties.update(change.get("Properties", {}))
+        for removed in change.get("PropertiesToRemove", []):
+            known.properties.pop(removed, None)
+        known.status = change.get("Status", known.status)
+        known.description = change.get("Description", known.description)
 
     def _change(self, node: Node, known: _Known) -> dict[str, Any]:
         """The update request that makes ``known`` what ``node`` says (``{}``: nothing)."""
@@ -377,19 +423,35 @@ class Writer:
         arns: dict[tuple[Any, ...], str],
         index: dict[tuple[Any, ...], int],
     ) -> list[dict[str, Any]]:
-        wanted: list[dict[str, Any]] = []
+        candidates: list[tuple[Any, Any, str]] = []
         seen: set[tuple[Any, Any]] = set()
         for edge in batch.edges:
-            ends = [self._end(e, arns, index) for e in (edge.source, edge.destination)]
-            pair = (ends[0], ends[1])
-            if pair in seen:
-                continue
-            seen.add(pair)
-            known_ends = all(isinstance(e, str) and e.startswith("arn:") for e in ends)
-            if known_ends and self._edge_exists(str(ends[0]), str(ends[1])):
+            source, destination = (
+                self._end(e, arns, index) for e in (edge.source, edge.destination)
+            )
+            if (source, destination) not in seen:
+                seen.add((source, destination))
+                candidates.append((source, destination, edge.type))
+        # Only an edge between two entities that were there before this import may exist.
+        old = {
+            (s, d)
+            for s, d, _ in candidates
+            if isinstance(s, str) and isinstance(d, str) and s.startswith("arn:")
+            and d.startswith("arn:") and s not in self._fresh and d not in self._fresh
+        }  # fmt: skip
+        held = (self._existing_edges(old) if old else set()) | (self._linked & seen)
+        wanted = []
+        for source, destination, association_type in candidates:
+            if (source, destination) in held:
                 self.summary.unchanged["association"] += 1
-                continue
-            wanted.append({"Source": ends[0], "Destination": ends[1], "AssociationType": edge.type})
+            else:
+                wanted.append(
+                    {
+                        "Source": source,
+                        "Destination": destination,
+                        "AssociationType": association_type,
+                    }
+                )
         return wanted
 
     @staticmethod
