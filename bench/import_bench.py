@@ -133,6 +133,7 @@ def timed_twice(make: Any) -> dict[str, Any]:
         started = time.perf_counter()
         summary = make().run()
         out[label] = {"seconds": time.perf_counter() - started, **summary.as_dict()}
+        print(f"{label} import: {out[label]['seconds']:.1f} s", flush=True)
     return out
 
 
@@ -205,7 +206,11 @@ def main() -> None:
     if args.write_docs:
         body = DOCS.read_text(encoding="utf-8")
         start, end = (re.escape(m) for m in MARKERS)
-        block = f"{MARKERS[0]}\n{text}\n\n{note}\n{MARKERS[1]}"
+        # Rows of an importer this run left out stay as an earlier run wrote them.
+        earlier = re.findall(r"^(\| `import (\w+)` .*)$", body, flags=re.M)
+        kept = [row for row, key in earlier if key not in results]
+        block = f"{MARKERS[0]}\n{text}\n" + "".join(f"{row}\n" for row in kept)
+        block += f"\n{note}\n{MARKERS[1]}"
         DOCS.write_text(re.sub(f"{start}.*?{end}", block, body, flags=re.S), encoding="utf-8")
 
 
