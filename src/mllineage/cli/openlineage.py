@@ -19,7 +19,7 @@ from rich.table import Table
 
 from mllineage.capture.openlineage import count_events, import_files, replay
 from mllineage.cli.common import JsonOption, StoreOption, console, echo, note, open_session
-from mllineage.cli.transfer import _progress
+from mllineage.cli.transfer import progress_bar
 
 openlineage_app = typer.Typer(
     help="Take in OpenLineage events (Airflow, dbt, Spark, ...) and read the raw events kept.",
@@ -45,7 +45,7 @@ def import_events(
     """
     with open_session(store) as session:
         total = count_events(files)
-        with _progress("importing OpenLineage events", total) as progress:
+        with progress_bar("importing OpenLineage events", total) as progress:
             task = progress.add_task("importing OpenLineage events", total=total)
             summary = import_files(session.store, files, lambda n: progress.advance(task, n))
     note(f"imported {summary.events} events ({summary.new} new) of {summary.runs} runs")
@@ -123,7 +123,7 @@ def replay_events(store: StoreOption = None) -> None:
     Example: mllineage openlineage replay
     """
     with open_session(store) as session:
-        with _progress("replaying OpenLineage events", None) as progress:
+        with progress_bar("replaying OpenLineage events", None) as progress:
             task = progress.add_task("replaying OpenLineage events", total=None)
             summary = replay(session.store, lambda n: progress.advance(task, n))
     note(f"replayed {summary.events} events of {summary.runs} runs")
